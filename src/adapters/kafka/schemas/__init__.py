@@ -1,0 +1,1 @@
+"""JSON Schemas of the messages, one per type."""

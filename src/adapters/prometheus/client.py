@@ -1,0 +1,105 @@
+"""HTTP access to Prometheus through prometheus-api-client's session."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+
+from monitoring_core.errors import SourceUnavailable
+
+JsonObject = dict[str, Any]
+
+
+class PrometheusHttp:
+    """Thin wrapper that turns every library and HTTP error into SourceUnavailable.
+
+    prometheus-api-client 0.7 puts even POST parameters in the URL, so queries
+    are sent here as a form body through the client's own session (same URL,
+    headers, auth and TLS settings); Prometheus accepts both.
+    """
+
+    def __init__(
+        self, url: str, timeout_seconds: float, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._timeout = timeout_seconds
+        self.recorded: list[tuple[str, dict[str, str]]] | None = None
+        """Set to a list to record every query sent (benchmarks replay them)."""
+        self._client = PrometheusConnect(
+            url=self.url,
+            headers=dict(headers or {}),
+            timeout=int(timeout_seconds),
+            method="POST",
+        )
+
+    def post(self, path: str, form: Mapping[str, str]) -> Any:
+        """POST a form to ``/api/v1/<path>`` and return the ``data`` member."""
+        if self.recorded is not None:
+            self.recorded.append((path, dict(form)))
+        try:
+            response = self._client._session.post(
+                f"{self.url}/api/v1/{path}",
+                data=dict(form),
+                headers=self._client.headers,
+                auth=self._client.auth,
+                timeout=self._timeout,
+            )
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
+        if response.status_code != 200 or body.get("status") != "success":
+            raise SourceUnavailable(
+                f"Prometheus at {self.url} answered {response.status_code}: "
+                f"{body.get('error', response.text[:300])}"
+            )
+        return body["data"]
+
+    def query(self, promql: str, at: datetime) -> list[JsonObject]:
+        """Instant query evaluated at ``at`` (always explicit)."""
+        form = {"query": promql, "time": f"{at.timestamp():.3f}"}
+        result: list[JsonObject] = self.post("query", form)["result"]
+        return result
+
+    def query_range(
+        self, promql: str, start: float, end: float, step_seconds: int
+    ) -> list[JsonObject]:
+        """Range query over ``[start, end]`` (Unix times) at ``step_seconds``."""
+        form = {
+            "query": promql,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": str(step_seconds),
+        }
+        result: list[JsonObject] = self.post("query_range", form)["result"]
+        return result
+
+    def series(
+        self, matchers: list[str], start: datetime, end: datetime
+    ) -> list[dict[str, str]]:
+        """Label sets of the series the matchers select in ``[start, end]``."""
+        try:
+            found: list[dict[str, str]] = self._client.get_series(
+                start=start, end=end, params={"match[]": matchers}
+            )
+        except (
+            requests.RequestException,
+            PrometheusApiClientException,
+            ValueError,
+        ) as exc:
+            raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
+        return found
+
+    def metric_types(self) -> dict[str, str]:
+        """Metric name to type (``counter``, ``gauge``, ...) from the metadata API."""
+        try:
+            entries = self._client.get_metric_metadata(metric=None)
+        except (
+            requests.RequestException,
+            PrometheusApiClientException,
+            ValueError,
+        ) as exc:
+            raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
+        return {e["metric_name"]: e["type"] for e in entries}

@@ -1,0 +1,183 @@
+"""MetricSource on Prometheus: discovery, window statistics and histories."""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from adapters.prometheus.client import JsonObject, PrometheusHttp
+from adapters.prometheus.promql import STAT_LABEL, history_term, stat_terms, union
+from monitoring_core.ports import MetricSource
+from monitoring_core.selectors import Matcher, MatchOp, Selector
+from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo, SeriesKey
+from monitoring_core.windows import SeriesWindowStats, WindowStats
+
+Group = tuple[str, MetricKind, list[SeriesInfo]]
+
+
+def _kind(name: str, types: dict[str, str]) -> MetricKind:
+    # Backfilled or federated data has no metadata; OpenMetrics names counters *_total.
+    declared = types.get(name)
+    if declared == "counter" or (declared is None and name.endswith("_total")):
+        return MetricKind.COUNTER
+    return MetricKind.GAUGE
+
+
+def _key(metric: dict[str, str]) -> SeriesKey:
+    return SeriesKey.from_prometheus(
+        {k: v for k, v in metric.items() if k != STAT_LABEL}
+    )
+
+
+def _group_selector(name: str, members: Sequence[SeriesInfo]) -> Selector:
+    """Name plus every label pair the members share: narrow, yet covers them all."""
+    common = set(members[0].key.labels)
+    for info in members[1:]:
+        common &= set(info.key.labels)
+    matchers = [Matcher(label, MatchOp.EQ, value) for label, value in sorted(common)]
+    return Selector((Matcher("__name__", MatchOp.EQ, name), *matchers))
+
+
+class PrometheusMetricSource(MetricSource):
+    """Computes statistics inside Prometheus with ``*_over_time``.
+
+    Args:
+        http: the connection.
+        rate_seconds: range of ``rate()`` for counters.
+        resolution_seconds: subquery step for counter-rate windows.
+        batch_series: about how many series one combined query may cover.
+    """
+
+    def __init__(
+        self,
+        http: PrometheusHttp,
+        rate_seconds: int = 120,
+        resolution_seconds: int = 60,
+        batch_series: int = 2000,
+    ) -> None:
+        self._http = http
+        self._rate = rate_seconds
+        self._resolution = resolution_seconds
+        self._batch = batch_series
+
+    def discover(
+        self, selectors: Sequence[Selector], start: datetime, end: datetime
+    ) -> list[SeriesInfo]:
+        """Series with samples in ``[start, end]``, each listed once."""
+        if not selectors:
+            return []
+        found = self._http.series([s.to_promql() for s in selectors], start, end)
+        types = self._http.metric_types()
+        keys = sorted(
+            {SeriesKey.from_prometheus(m) for m in found}, key=lambda k: k.canonical
+        )
+        return [SeriesInfo(k, _kind(k.name, types)) for k in keys]
+
+    def _batches(self, series: Sequence[SeriesInfo]) -> Iterator[list[Group]]:
+        by_name: dict[tuple[str, MetricKind], list[SeriesInfo]] = defaultdict(list)
+        for info in series:
+            by_name[(info.key.name, info.kind)].append(info)
+        batch: list[Group] = []
+        size = 0
+        for (name, kind), members in sorted(by_name.items()):
+            if batch and size + len(members) > self._batch:
+                yield batch
+                batch, size = [], 0
+            batch.append((name, kind, members))
+            size += len(members)
+        if batch:
+            yield batch
+
+    def window_stats(
+        self, series: Sequence[SeriesInfo], windows: Sequence[int], at: datetime
+    ) -> list[SeriesWindowStats]:
+        """One combined instant query per batch of metric names."""
+        wanted = {i.key: i for i in series}
+        values: dict[SeriesKey, dict[str, float]] = defaultdict(dict)
+        for batch in self._batches(series):
+            terms = [
+                t
+                for name, kind, members in batch
+                for t in stat_terms(
+                    name,
+                    _group_selector(name, members),
+                    kind,
+                    windows,
+                    self._rate,
+                    self._resolution,
+                )
+            ]
+            for item in self._http.query(union(terms), at):
+                key = _key(item["metric"])
+                if key in wanted:
+                    values[key][item["metric"][STAT_LABEL]] = float(item["value"][1])
+        return [
+            _to_stats(wanted[k], v, windows, at)
+            for k, v in values.items()
+            if any(f"count:{w}" in v for w in windows)
+        ]
+
+    def history(
+        self,
+        series: Sequence[SeriesInfo],
+        start: datetime,
+        end: datetime,
+        step_seconds: int,
+    ) -> list[SeriesHistory]:
+        """One combined range query per batch; missing steps are NaN."""
+        wanted = {i.key for i in series}
+        t0, t1 = start.timestamp(), end.timestamp()
+        n = int((t1 - t0) // step_seconds) + 1
+        out = []
+        for batch in self._batches(series):
+            terms = [
+                history_term(name, _group_selector(name, members), kind, self._rate)
+                for name, kind, members in batch
+            ]
+            for item in self._http.query_range(union(terms), t0, t1, step_seconds):
+                key = _key(item["metric"])
+                if key in wanted:
+                    out.append(_to_history(key, item, t0, step_seconds, n))
+        return out
+
+
+def _to_history(
+    key: SeriesKey, item: JsonObject, t0: float, step: int, n: int
+) -> SeriesHistory:
+    grid = [math.nan] * n
+    for ts, text in item["values"]:
+        index = round((float(ts) - t0) / step)
+        if 0 <= index < n:
+            grid[index] = float(text)
+    return SeriesHistory(series=key, start=t0, step_seconds=step, values=tuple(grid))
+
+
+def _to_stats(
+    info: SeriesInfo, values: dict[str, float], windows: Sequence[int], at: datetime
+) -> SeriesWindowStats:
+    last_ts = values.get("last_ts")
+    return SeriesWindowStats(
+        series=info.key,
+        kind=info.kind,
+        at=at,
+        windows=tuple(_window(values, w, last_ts) for w in windows),
+    )
+
+
+def _window(
+    values: dict[str, float], window: int, last_ts: float | None
+) -> WindowStats:
+    def get(stat: str) -> float | None:
+        return values.get(f"{stat}:{window}")
+
+    count = int(get("count") or 0)
+    return WindowStats(
+        window_seconds=window,
+        count=count,
+        min=get("min"),
+        max=get("max"),
+        avg=get("avg"),
+        stddev=get("stddev"),
+        last=get("last"),
+        last_timestamp=last_ts if count else None,
+    )

@@ -1,0 +1,82 @@
+"""PromQL the Prometheus adapter sends: many series and statistics per query."""
+
+from collections.abc import Sequence
+
+from monitoring_core.selectors import Selector
+from monitoring_core.series import MetricKind
+
+STAT_LABEL = "__monitoring_stat"
+"""Label that tags each part of a combined query with the statistic it holds."""
+
+STAT_FUNCTIONS = {
+    "min": "min_over_time",
+    "max": "max_over_time",
+    "avg": "avg_over_time",
+    "stddev": "stddev_over_time",
+    "count": "count_over_time",
+    "last": "last_over_time",
+}
+
+
+def _set_label(expr: str, label: str, value: str) -> str:
+    # An empty source label matches the empty regex, so this always sets `label`.
+    return f'label_replace({expr}, "{label}", "{value}", "", "")'
+
+
+def series_expr(selector: Selector, kind: MetricKind, rate_seconds: int) -> str:
+    """The instant vector analysed: the gauge itself or the counter's rate."""
+    if kind is MetricKind.COUNTER:
+        return f"rate({selector.to_promql()}[{rate_seconds}s])"
+    return selector.to_promql()
+
+
+def range_expr(
+    selector: Selector,
+    kind: MetricKind,
+    window: int,
+    rate_seconds: int,
+    resolution: int,
+) -> str:
+    """The range vector of one window: raw samples, or a rate subquery."""
+    if kind is MetricKind.COUNTER:
+        return f"{series_expr(selector, kind, rate_seconds)}[{window}s:{resolution}s]"
+    return f"{selector.to_promql()}[{window}s]"
+
+
+def stat_terms(
+    name: str,
+    selector: Selector,
+    kind: MetricKind,
+    windows: Sequence[int],
+    rate_seconds: int,
+    resolution: int,
+) -> list[str]:
+    """Every statistic of every window of one metric, each tagged and named.
+
+    ``*_over_time`` drops the metric name, so each term puts it back and adds
+    ``__monitoring_stat="<stat>:<window>"``; the terms then never collide.
+    """
+    terms = []
+    for window in windows:
+        rng = range_expr(selector, kind, window, rate_seconds, resolution)
+        for stat, function in STAT_FUNCTIONS.items():
+            tagged = _set_label(f"{function}({rng})", STAT_LABEL, f"{stat}:{window}")
+            terms.append(_set_label(tagged, "__name__", name))
+    last_ts = _set_label(f"timestamp({selector.to_promql()})", STAT_LABEL, "last_ts")
+    terms.append(_set_label(last_ts, "__name__", name))
+    return terms
+
+
+def history_term(
+    name: str, selector: Selector, kind: MetricKind, rate_seconds: int
+) -> str:
+    """The series (or its rate) with its metric name kept."""
+    return _set_label(series_expr(selector, kind, rate_seconds), "__name__", name)
+
+
+def union(terms: Sequence[str]) -> str:
+    """Join terms with ``or`` as a balanced tree, so the cost stays linear."""
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return f"({union(terms[:middle])}) or ({union(terms[middle:])})"

@@ -1,0 +1,1 @@
+"""Exposing the service's own metrics with prometheus_client."""

@@ -1,0 +1,1 @@
+"""Thin services and their wiring: one package per service, plus the CLI."""

@@ -1,0 +1,1 @@
+"""The ETL service: Prometheus in, results on Kafka."""

@@ -1,0 +1,101 @@
+"""The ETL's settings, read from ``MONITORING_*`` environment variables."""
+
+from collections.abc import Mapping
+
+import attrs
+
+from apps.env import Env
+from monitoring_core.services.settings import EtlSettings
+
+EVERY_SERIES = '{__name__=~".+"}'
+HOST_PORTS = r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9.\-\[\]:]+:\d{1,5})*"
+
+
+@attrs.frozen(kw_only=True)
+class EtlConfig:
+    """Everything the ETL service needs, validated."""
+
+    prometheus_url: str
+    prometheus_timeout_seconds: int
+    prometheus_batch_series: int
+    counter_rate_seconds: int
+    kafka_bootstrap: str
+    kafka_topic: str
+    kafka_partitions: int
+    kafka_buffer_messages: int
+    kafka_flush_seconds: int
+    cycle_seconds: int
+    metadata_seconds: int
+    forecast_engine: str
+    metrics_port: int
+    settings: EtlSettings
+
+
+def _settings(env: Env) -> EtlSettings:
+    selectors = env.selectors("MONITORING_SERIES_SELECTORS", EVERY_SERIES)
+    # Unset means "forecast what is analysed"; "none" leaves only the SLA set.
+    forecast = env.selectors_or_none("MONITORING_FORECAST_SELECTORS")
+    return EtlSettings(
+        selectors=selectors,
+        forecast_selectors=selectors if forecast is None else forecast,
+        windows=env.durations("MONITORING_WINDOWS", "1h,3h,12h"),
+        horizon_seconds=env.duration("MONITORING_FORECAST_HORIZON", "10m"),
+        forecast_step_seconds=env.duration("MONITORING_FORECAST_STEP", "1m"),
+        forecast_lookback_seconds=env.duration("MONITORING_FORECAST_LOOKBACK", "6h"),
+        metadata_lookback_seconds=env.duration("MONITORING_METADATA_LOOKBACK", "24h"),
+        metadata_step_seconds=env.duration("MONITORING_METADATA_STEP", "5m"),
+    )
+
+
+def _check(env: Env, settings: EtlSettings) -> None:
+    step = settings.forecast_step_seconds
+    if settings.horizon_seconds % step:
+        env.errors.append(
+            "MONITORING_FORECAST_HORIZON must be a whole number of "
+            f"MONITORING_FORECAST_STEP ({step}s)"
+        )
+    if settings.forecast_lookback_seconds < 10 * settings.horizon_seconds:
+        env.errors.append(
+            "MONITORING_FORECAST_LOOKBACK must be at least ten forecast horizons"
+        )
+
+
+def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
+    """Read and validate; raises ConfigError naming every bad variable."""
+    env = Env(environ)
+    settings = _settings(env)
+    config = EtlConfig(
+        prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
+        prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
+        prometheus_batch_series=env.integer("MONITORING_PROMETHEUS_BATCH_SERIES", 2000),
+        counter_rate_seconds=env.duration("MONITORING_COUNTER_RATE_WINDOW", "2m"),
+        kafka_bootstrap=env.text(
+            "MONITORING_KAFKA_BOOTSTRAP",
+            "127.0.0.1:9092",
+            HOST_PORTS,
+            "host:port[,host:port...]",
+        ),
+        kafka_topic=env.text(
+            "MONITORING_KAFKA_TOPIC",
+            "prometheusdata",
+            r"[A-Za-z0-9._\-]{1,249}",
+            "a Kafka topic name",
+        ),
+        kafka_partitions=env.integer("MONITORING_KAFKA_PARTITIONS", 4),
+        kafka_buffer_messages=env.integer(
+            "MONITORING_KAFKA_BUFFER_MESSAGES", 200_000, maximum=10_000_000
+        ),
+        kafka_flush_seconds=env.integer("MONITORING_KAFKA_FLUSH_SECONDS", 30),
+        cycle_seconds=env.integer("MONITORING_CYCLE_SECONDS", 300),
+        metadata_seconds=env.integer("MONITORING_METADATA_SECONDS", 86400),
+        forecast_engine=env.choice(
+            "MONITORING_FORECAST_ENGINE", "vectorized", ("vectorized", "sktime")
+        ),
+        metrics_port=env.integer(
+            "MONITORING_ETL_METRICS_PORT", 9464, minimum=0, maximum=65535
+        ),
+        settings=settings,
+    )
+    _check(env, settings)
+    env.raise_if_invalid()
+    return config

@@ -1,0 +1,86 @@
+"""Wiring of the ETL service from its validated configuration."""
+
+from collections.abc import Iterator
+
+from adapters.forecasting.ets import VectorizedEtsForecaster
+from adapters.forecasting.sktime_forecaster import SktimeForecaster
+from dependency_injector import containers, providers
+from prometheus_client import CollectorRegistry, start_http_server
+
+from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
+from adapters.kafka.result_publisher import ensure_topic, kafka_publisher
+from adapters.prometheus.client import PrometheusHttp
+from adapters.prometheus.metric_source import PrometheusMetricSource
+from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
+from adapters.system.clock import SystemClock
+from apps.etl.config import EtlConfig
+from monitoring_core.ports import Forecaster
+from monitoring_core.services.etl_cycle import EtlCycle
+from monitoring_core.services.metadata_job import MetadataJob
+
+
+def _forecaster(engine: str) -> Forecaster:
+    return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
+
+
+def _metrics_server(port: int, registry: CollectorRegistry) -> Iterator[None]:
+    if port:
+        server, thread = start_http_server(port, addr="0.0.0.0", registry=registry)
+        yield
+        server.shutdown()
+        thread.join(timeout=5)
+    else:
+        yield
+
+
+def _topic(config: EtlConfig) -> Iterator[None]:
+    ensure_topic(config.kafka_bootstrap, config.kafka_topic, config.kafka_partitions)
+    yield
+
+
+class EtlContainer(containers.DeclarativeContainer):
+    """Prometheus source, Kafka publisher, sktime/numpy analysis, own /metrics."""
+
+    config = providers.Dependency(instance_of=EtlConfig)
+    clock = providers.Singleton(SystemClock)
+    http = providers.Singleton(
+        PrometheusHttp,
+        config.provided.prometheus_url,
+        config.provided.prometheus_timeout_seconds,
+    )
+    source = providers.Singleton(
+        PrometheusMetricSource,
+        http,
+        rate_seconds=config.provided.counter_rate_seconds,
+        resolution_seconds=config.provided.settings.forecast_step_seconds,
+        batch_series=config.provided.prometheus_batch_series,
+    )
+    topic = providers.Resource(_topic, config)
+    publisher = providers.Resource(
+        kafka_publisher,
+        config.provided.kafka_bootstrap,
+        config.provided.kafka_topic,
+        clock,
+        config.provided.kafka_buffer_messages,
+        config.provided.kafka_flush_seconds,
+    )
+    registry = providers.Singleton(CollectorRegistry)
+    telemetry = providers.Singleton(PrometheusEtlTelemetry, registry)
+    metrics_server = providers.Resource(
+        _metrics_server, config.provided.metrics_port, registry
+    )
+    forecaster = providers.Singleton(_forecaster, config.provided.forecast_engine)
+    analyzer = providers.Singleton(SktimeMetadataAnalyzer)
+    metadata = providers.Singleton(
+        MetadataJob, source, analyzer, config.provided.settings
+    )
+    cycle = providers.Singleton(
+        EtlCycle,
+        source=source,
+        publisher=publisher,
+        forecaster=forecaster,
+        metadata=metadata,
+        telemetry=telemetry,
+        clock=clock,
+        settings=config.provided.settings,
+    )

@@ -1,0 +1,62 @@
+"""``monitoring etl``: start the ETL service, or run one cycle with ``--once``."""
+
+import logging
+import signal
+import sys
+import threading
+
+from apps.env import ConfigError
+from apps.etl.config import load_etl_config
+from apps.etl.containers import EtlContainer
+from apps.etl.runner import EtlRunner
+
+log = logging.getLogger(__name__)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info(
+            "received %s, finishing the current cycle", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run(once: bool) -> int:
+    """Run the ETL; the exit code is non-zero when a ``--once`` cycle failed."""
+    try:
+        config = load_etl_config()
+    except ConfigError as exc:
+        print(f"monitoring etl: {exc}", file=sys.stderr)
+        return 2
+    container = EtlContainer(config=config)
+    container.init_resources()
+    publisher = container.publisher()
+    container.telemetry().gauge(
+        "monitoring_etl_kafka_pending_messages",
+        "Results waiting for a Kafka acknowledgement.",
+        lambda: publisher.pending,
+    )
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    runner = EtlRunner(
+        container.cycle(), config.cycle_seconds, config.metadata_seconds, stop
+    )
+    try:
+        if not once:
+            runner.run_forever()
+            return 0
+        result = runner.run_once()
+        undelivered = publisher.flush(config.kafka_flush_seconds)
+        for error in result.errors:
+            print(f"monitoring etl: {error}", file=sys.stderr)
+        if undelivered:
+            print(
+                f"monitoring etl: {undelivered} results not delivered to Kafka",
+                file=sys.stderr,
+            )
+        return 0 if result.ok and not undelivered else 1
+    finally:
+        container.shutdown_resources()

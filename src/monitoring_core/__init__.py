@@ -1,0 +1,1 @@
+"""Pure domain of the monitoring system: series, windows, metadata, forecasts, SLOs."""

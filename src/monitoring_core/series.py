@@ -1,0 +1,100 @@
+"""Series identity: a metric name plus its full label set, with a stable id."""
+
+import hashlib
+import math
+from collections.abc import Mapping
+from enum import StrEnum
+
+import attrs
+
+
+class MetricKind(StrEnum):
+    """How a series is analysed: gauges as they are, counters as per-second rates."""
+
+    GAUGE = "gauge"
+    COUNTER = "counter"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _sorted_labels(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in labels.items() if k != "__name__"))
+
+
+@attrs.frozen
+class SeriesKey:
+    """A series: metric name and every label except ``__name__``, sorted.
+
+    Attributes:
+        name: the metric name.
+        labels: ``(label, value)`` pairs sorted by label.
+    """
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, name: str, labels: Mapping[str, str] | None = None) -> "SeriesKey":
+        """Build a key from a name and any label mapping (``__name__`` ignored)."""
+        return cls(name, _sorted_labels(labels or {}))
+
+    @classmethod
+    def from_prometheus(cls, metric: Mapping[str, str]) -> "SeriesKey":
+        """Build a key from a Prometheus ``metric`` object (labels incl. __name__)."""
+        return cls.of(metric.get("__name__", ""), metric)
+
+    @property
+    def canonical(self) -> str:
+        """The canonical text ``name{a="1",b="2"}`` that the id hashes."""
+        inner = ",".join(f'{k}="{_escape(v)}"' for k, v in self.labels)
+        return f"{self.name}{{{inner}}}"
+
+    @property
+    def id(self) -> str:
+        """Stable id: the first 16 hex digits of the SHA-256 of the canonical form."""
+        return hashlib.sha256(self.canonical.encode()).hexdigest()[:16]
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """The labels as a fresh dict."""
+        return dict(self.labels)
+
+
+@attrs.frozen
+class SeriesInfo:
+    """A discovered series and how it is analysed."""
+
+    key: SeriesKey
+    kind: MetricKind
+
+
+@attrs.frozen(kw_only=True)
+class SeriesHistory:
+    """Values of one series on a regular grid; NaN marks a step with no sample.
+
+    Attributes:
+        series: which series.
+        start: Unix time of the first step.
+        step_seconds: spacing of the grid.
+        values: one value per step.
+    """
+
+    series: SeriesKey
+    start: float
+    step_seconds: int
+    values: tuple[float, ...]
+
+    @property
+    def end(self) -> float:
+        """Unix time of the last step."""
+        return self.start + (len(self.values) - 1) * self.step_seconds
+
+    def timestamps(self) -> list[float]:
+        """The Unix time of every step."""
+        return [self.start + i * self.step_seconds for i in range(len(self.values))]
+
+    def measured(self) -> list[float]:
+        """The values that are not NaN."""
+        return [v for v in self.values if not math.isnan(v)]

@@ -1,0 +1,1 @@
+"""Use cases: what the services do, written against ports only."""
