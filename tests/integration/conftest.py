@@ -1,0 +1,44 @@
+"""Real servers for the integration tests."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import dataset
+from tests.support.prometheus import backfill, private_prometheus
+from tests.support.servers import server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def dataset_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Prometheus holding ``tests.support.dataset``."""
+    data = tmp_path_factory.mktemp("prometheus") / "data"
+    backfill(dataset.to_openmetrics(dataset.build()), data)
+    with private_prometheus(data) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap address of a real Kafka broker."""
+    with server("KAFKA_BOOTSTRAP", container="kafka") as address:
+        yield address
+
+
+@pytest.fixture
+def kafka_topic() -> str:
+    """A fresh topic name for one test."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout's root folder."""
+    return Path(__file__).resolve().parents[2]

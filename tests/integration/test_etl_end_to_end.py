@@ -1,0 +1,207 @@
+"""`monitoring etl --once` on a backfilled Prometheus and a real Kafka broker."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pytest
+from confluent_kafka import Consumer
+
+from adapters.prometheus.client import PrometheusHttp
+from tests.support import dataset
+from tests.support.prometheus import free_port
+from tests.support.schemas import validate
+
+DATA = {
+    key.id: (key, kind, samples) for key, (kind, samples) in dataset.build().items()
+}
+
+
+def run_etl(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "apps.cli", "etl", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def etl_env(prometheus: str, kafka: str, topic: str) -> dict[str, str]:
+    return {
+        "MONITORING_PROMETHEUS_URL": prometheus,
+        "MONITORING_KAFKA_BOOTSTRAP": kafka,
+        "MONITORING_KAFKA_TOPIC": topic,
+        "MONITORING_SERIES_SELECTORS": '{__name__=~"test_.*"}',
+        "MONITORING_METADATA_LOOKBACK": "12h",
+        "MONITORING_METADATA_STEP": "1m",
+        "MONITORING_ETL_METRICS_PORT": "0",
+        "MONITORING_KAFKA_FLUSH_SECONDS": "5",
+    }
+
+
+def consume_all(
+    bootstrap: str, topic: str, timeout: float = 30
+) -> list[dict[str, Any]]:
+    """Every message on the topic, read until the etl_run record and a quiet second."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": topic,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[dict[str, Any]] = []
+    deadline = datetime.now().timestamp() + timeout
+    try:
+        while datetime.now().timestamp() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is None:
+                if any(m["type"] == "etl_run" for m in messages):
+                    break
+                continue
+            assert msg.error() is None, msg.error()
+            body = json.loads(msg.value())
+            series = body["series"]
+            expected_key = series["id"] if series else body["data"]["run_id"]
+            assert msg.key().decode() == expected_key
+            messages.append(body)
+    finally:
+        consumer.close()
+    return messages
+
+
+@pytest.fixture(scope="module")
+def published(dataset_prometheus: str, kafka_bootstrap: str) -> dict[str, Any]:
+    topic = f"e2e-{free_port()}"
+    result = run_etl(etl_env(dataset_prometheus, kafka_bootstrap, topic), "--once")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {"messages": consume_all(kafka_bootstrap, topic), "stderr": result.stderr}
+
+
+def test_every_message_validates_against_its_json_schema(
+    published: dict[str, Any],
+) -> None:
+    messages = published["messages"]
+    assert {m["type"] for m in messages} >= {
+        "window_stats",
+        "metadata",
+        "forecast",
+        "etl_run",
+    }
+    for message in messages:
+        validate(message)
+
+
+def _numpy_reference(
+    samples: list[tuple[float, float]], at: float, window: int
+) -> dict[str, float]:
+    values = np.array([v for t, v in samples if at - window < t <= at])
+    return {
+        "min": values.min(),
+        "max": values.max(),
+        "avg": values.mean(),
+        "stddev": values.std(ddof=0),
+        "last": values[-1],
+        "count": values.size,
+    }
+
+
+def _prometheus_reference(
+    http: PrometheusHttp, message: dict[str, Any], window: int, stat: str
+) -> float:
+    labels = ",".join(f'{k}="{v}"' for k, v in message["series"]["labels"].items())
+    selector = f"{message['series']['name']}{{{labels}}}"
+    if message["data"]["kind"] == "counter":
+        selector = f"rate({selector}[120s])[{window}s:60s]"
+    else:
+        selector = f"{selector}[{window}s]"
+    at = datetime.fromisoformat(message["data"]["at"])
+    (item,) = http.query(f"{stat}_over_time({selector})", at)
+    return float(item["value"][1])
+
+
+def test_window_stats_equal_prometheus_and_numpy(
+    published: dict[str, Any], dataset_prometheus: str
+) -> None:
+    http = PrometheusHttp(dataset_prometheus, 30)
+    stats = [m for m in published["messages"] if m["type"] == "window_stats"]
+    assert {m["series"]["id"] for m in stats} == set(DATA)
+    checked = 0
+    for message in stats:
+        _, kind, samples = DATA[message["series"]["id"]]
+        at = datetime.fromisoformat(message["data"]["at"]).timestamp()
+        for window in message["data"]["windows"]:
+            if window["count"] == 0:
+                assert window["avg"] is None
+                continue
+            for stat in ("min", "max", "avg", "stddev", "count", "last"):
+                own = _prometheus_reference(
+                    http, message, window["window_seconds"], stat
+                )
+                assert window[stat] == pytest.approx(own, rel=1e-9, abs=1e-12)
+                if kind.value == "gauge":
+                    ref = _numpy_reference(samples, at, window["window_seconds"])
+                    assert window[stat] == pytest.approx(ref[stat], rel=1e-9, abs=1e-12)
+                checked += 1
+    assert checked >= 5 * 3 * 6 - 6  # every stat of every non-empty window
+
+
+def test_counters_are_marked_as_rates(published: dict[str, Any]) -> None:
+    (counter,) = [
+        m
+        for m in published["messages"]
+        if m["type"] == "window_stats" and m["series"]["name"] == "test_requests_total"
+    ]
+    assert counter["data"]["value_kind"] == "per_second_rate"
+    assert counter["data"]["windows"][0]["avg"] == pytest.approx(
+        dataset.RATE_PER_SECOND, rel=0.02
+    )
+
+
+def test_forecasts_cover_the_next_ten_minutes(published: dict[str, Any]) -> None:
+    forecasts = [m for m in published["messages"] if m["type"] == "forecast"]
+    assert forecasts
+    for message in forecasts:
+        points = message["data"]["points"]
+        assert len(points) == 10 and message["data"]["horizon_seconds"] == 600
+        means = [p["mean"] for p in points]
+        assert message["data"]["predicted"] == pytest.approx(
+            {"min": min(means), "max": max(means), "avg": sum(means) / 10}
+        )
+
+
+def test_metadata_covers_every_series(published: dict[str, Any]) -> None:
+    metadata = [m for m in published["messages"] if m["type"] == "metadata"]
+    assert {m["series"]["id"] for m in metadata} == set(DATA)
+
+
+def test_the_run_record_and_log_line_time_every_step(published: dict[str, Any]) -> None:
+    (run,) = [m for m in published["messages"] if m["type"] == "etl_run"]
+    assert run["data"]["ok"] is True
+    steps = {s["step"] for s in run["data"]["steps"]}
+    assert steps == {
+        "discovery",
+        "window_stats",
+        "metadata",
+        "forecast",
+        "scoring",
+        "publish",
+    }
+    lines = [
+        json.loads(line)
+        for line in published["stderr"].splitlines()
+        if line.startswith("{")
+    ]
+    (cycle,) = [line for line in lines if line.get("event") == "etl_cycle"]
+    assert set(cycle["steps"]) == steps and cycle["ok"] is True

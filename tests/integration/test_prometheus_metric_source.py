@@ -1,0 +1,34 @@
+"""PrometheusMetricSource passes the MetricSource contract on a real Prometheus."""
+
+import pytest
+
+from adapters.prometheus.client import PrometheusHttp
+from adapters.prometheus.metric_source import PrometheusMetricSource
+from monitoring_core.errors import SourceUnavailable
+from monitoring_core.ports import MetricSource
+from monitoring_core.selectors import parse_selector
+from tests.contracts.metric_source_contract import AT, MetricSourceContract
+from tests.support.prometheus import free_port
+
+
+class TestPrometheusMetricSource(MetricSourceContract):
+    @pytest.fixture
+    def source(self, dataset_prometheus: str) -> MetricSource:
+        # A batch of one series forces several combined queries per call.
+        return PrometheusMetricSource(
+            PrometheusHttp(dataset_prometheus, 30), batch_series=1
+        )
+
+
+def test_unreachable_prometheus_is_source_unavailable() -> None:
+    source = PrometheusMetricSource(
+        PrometheusHttp(f"http://127.0.0.1:{free_port()}", 2)
+    )
+    with pytest.raises(SourceUnavailable, match=r"127\.0\.0\.1"):
+        source.discover([parse_selector("up")], AT, AT)
+
+
+def test_a_query_error_is_source_unavailable(dataset_prometheus: str) -> None:
+    http = PrometheusHttp(dataset_prometheus, 10)
+    with pytest.raises(SourceUnavailable, match="parse error"):
+        http.query("sum(", AT)

@@ -1,0 +1,118 @@
+"""Small builders of domain objects for tests."""
+
+from datetime import UTC, datetime
+
+from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
+from monitoring_core.metadata import (
+    Seasonality,
+    SeriesMetadata,
+    Stationarity,
+    StationarityTest,
+)
+from monitoring_core.runs import EtlRun, Step, StepTiming
+from monitoring_core.series import MetricKind, SeriesKey
+from monitoring_core.windows import SeriesWindowStats, WindowStats
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+KEY = SeriesKey.of("node_load1", {"instance": "db-1:9100", "job": "node"})
+
+
+def window_stats(kind: MetricKind = MetricKind.GAUGE) -> SeriesWindowStats:
+    full = WindowStats(
+        window_seconds=3600,
+        count=240,
+        min=0.5,
+        max=float("inf"),
+        avg=1.25,
+        stddev=0.1,
+        last=float("nan"),
+        last_timestamp=NOW.timestamp() - 3,
+    )
+    empty = WindowStats(
+        window_seconds=43200,
+        count=0,
+        min=None,
+        max=None,
+        avg=None,
+        stddev=None,
+        last=None,
+    )
+    return SeriesWindowStats(series=KEY, kind=kind, at=NOW, windows=(full, empty))
+
+
+def forecast() -> Forecast:
+    points = tuple(
+        ForecastPoint(
+            timestamp=NOW.timestamp() + 60 * i,
+            mean=float(i),
+            lower_80=i - 1.0,
+            upper_80=i + 1.0,
+            lower_95=i - 2.0,
+            upper_95=i + 2.0,
+        )
+        for i in range(1, 11)
+    )
+    return Forecast(
+        series=KEY,
+        made_at=NOW,
+        step_seconds=60,
+        model="ses",
+        holdout_mae=0.3,
+        points=points,
+    )
+
+
+def metadata() -> SeriesMetadata:
+    return SeriesMetadata(
+        series=KEY,
+        computed_at=NOW,
+        lookback_seconds=86400,
+        step_seconds=300,
+        sample_count=288,
+        stationarity=Stationarity.TREND_STATIONARY,
+        adf=StationarityTest(statistic=-1.2, p_value=0.6, stationary=False),
+        kpss=StationarityTest(statistic=0.1, p_value=0.1, stationary=True),
+        acf=(1.0, 0.5, 0.25),
+        acf_significant_lags=(1,),
+        seasonality=Seasonality(period_seconds=3600, strength=0.8),
+    )
+
+
+def insufficient_metadata() -> SeriesMetadata:
+    return SeriesMetadata(
+        series=KEY,
+        computed_at=NOW,
+        lookback_seconds=86400,
+        step_seconds=300,
+        sample_count=0,
+        stationarity=Stationarity.INSUFFICIENT_DATA,
+        reason="no samples",
+    )
+
+
+def score() -> ForecastScore:
+    return ForecastScore(
+        series=KEY,
+        forecast_made_at=NOW,
+        scored_at=NOW,
+        model="ses",
+        points_compared=10,
+        mae=0.5,
+        coverage_80=0.8,
+        coverage_95=1.0,
+    )
+
+
+def etl_run() -> EtlRun:
+    return EtlRun(
+        run_id="abc",
+        started_at=NOW,
+        finished_at=NOW,
+        ok=False,
+        steps=(
+            StepTiming(step=Step.DISCOVERY, seconds=0.5),
+            StepTiming(step=Step.PUBLISH, seconds=0.1, error="down"),
+        ),
+        series_count=3,
+        results_published=0,
+    )
