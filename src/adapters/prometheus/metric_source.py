@@ -6,7 +6,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from adapters.prometheus.client import JsonObject, PrometheusHttp
-from adapters.prometheus.promql import STAT_LABEL, history_term, stat_terms, union
+from adapters.prometheus.promql import (
+    NAME_LABEL,
+    STAT_LABEL,
+    history_term,
+    stat_terms,
+    union,
+)
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Matcher, MatchOp, Selector
 from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo, SeriesKey
@@ -24,9 +30,8 @@ def _kind(name: str, types: dict[str, str]) -> MetricKind:
 
 
 def _key(metric: dict[str, str]) -> SeriesKey:
-    return SeriesKey.from_prometheus(
-        {k: v for k, v in metric.items() if k != STAT_LABEL}
-    )
+    labels = {k: v for k, v in metric.items() if k not in (STAT_LABEL, NAME_LABEL)}
+    return SeriesKey.of(metric[NAME_LABEL], labels)
 
 
 def _group_selector(name: str, members: Sequence[SeriesInfo]) -> Selector:

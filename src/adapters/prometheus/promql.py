@@ -8,6 +8,10 @@ from monitoring_core.series import MetricKind
 STAT_LABEL = "__monitoring_stat"
 """Label that tags each part of a combined query with the statistic it holds."""
 
+NAME_LABEL = "__monitoring_name"
+"""Label that carries the metric name: ``or`` matches label sets *without*
+``__name__``, so two metrics with equal labels would otherwise collide."""
+
 STAT_FUNCTIONS = {
     "min": "min_over_time",
     "max": "max_over_time",
@@ -53,25 +57,26 @@ def stat_terms(
 ) -> list[str]:
     """Every statistic of every window of one metric, each tagged and named.
 
-    ``*_over_time`` drops the metric name, so each term puts it back and adds
-    ``__monitoring_stat="<stat>:<window>"``; the terms then never collide.
+    ``*_over_time`` drops the metric name, so each term carries it in
+    ``NAME_LABEL`` and adds ``STAT_LABEL="<stat>:<window>"``; the terms then
+    never collide.
     """
     terms = []
     for window in windows:
         rng = range_expr(selector, kind, window, rate_seconds, resolution)
         for stat, function in STAT_FUNCTIONS.items():
             tagged = _set_label(f"{function}({rng})", STAT_LABEL, f"{stat}:{window}")
-            terms.append(_set_label(tagged, "__name__", name))
+            terms.append(_set_label(tagged, NAME_LABEL, name))
     last_ts = _set_label(f"timestamp({selector.to_promql()})", STAT_LABEL, "last_ts")
-    terms.append(_set_label(last_ts, "__name__", name))
+    terms.append(_set_label(last_ts, NAME_LABEL, name))
     return terms
 
 
 def history_term(
     name: str, selector: Selector, kind: MetricKind, rate_seconds: int
 ) -> str:
-    """The series (or its rate) with its metric name kept."""
-    return _set_label(series_expr(selector, kind, rate_seconds), "__name__", name)
+    """The series (or its rate) with its metric name kept in ``NAME_LABEL``."""
+    return _set_label(series_expr(selector, kind, rate_seconds), NAME_LABEL, name)
 
 
 def union(terms: Sequence[str]) -> str:
