@@ -41,15 +41,19 @@ def test_kafka_down_reports_every_undelivered_result(dataset_prometheus: str) ->
 
 
 def test_long_running_service_survives_failures_and_exposes_metrics(
-        kafka_bootstrap: str) -> None:
+    kafka_bootstrap: str,
+) -> None:
     port = free_port()
-    env = etl_env(f"http://127.0.0.1:{free_port()}", kafka_bootstrap,
-                  f"svc-{port}")
-    env.update({"MONITORING_ETL_METRICS_PORT": str(port),
-                "MONITORING_CYCLE_SECONDS": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "apps.cli", "etl"],
-                               env={**os.environ, **env}, stderr=subprocess.PIPE,
-                               text=True)
+    env = etl_env(f"http://127.0.0.1:{free_port()}", kafka_bootstrap, f"svc-{port}")
+    env.update(
+        {"MONITORING_ETL_METRICS_PORT": str(port), "MONITORING_CYCLE_SECONDS": "1"}
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apps.cli", "etl"],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         metrics = _wait_for_failures(f"http://127.0.0.1:{port}/metrics", at_least=3)
         assert process.poll() is None, "the service must stay up"
@@ -72,9 +76,9 @@ def _wait_for_failures(url: str, at_least: int, timeout: float = 60) -> str:
         except requests.RequestException:
             time.sleep(0.2)
             continue
+        prefix = 'monitoring_etl_step_failures_total{step="discovery"}'
         for line in text.splitlines():
-            if line.startswith('monitoring_etl_step_failures_total{step="discovery"}'):
-                if float(line.split()[-1]) >= at_least:
-                    return text
+            if line.startswith(prefix) and float(line.split()[-1]) >= at_least:
+                return text
         time.sleep(0.2)
     raise AssertionError(f"fewer than {at_least} failed cycles counted at {url}")

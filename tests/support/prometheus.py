@@ -24,6 +24,12 @@ def backfill(openmetrics: str, data_dir: Path) -> None:
     """Turn OpenMetrics text into TSDB blocks with promtool."""
     source = data_dir.parent / "backfill.om"
     source.write_text(openmetrics)
+    backfill_file(source, data_dir)
+    source.unlink()
+
+
+def backfill_file(source: Path, data_dir: Path) -> None:
+    """Turn an OpenMetrics file into TSDB blocks with promtool."""
     data_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
@@ -37,7 +43,6 @@ def backfill(openmetrics: str, data_dir: Path) -> None:
         check=True,
         capture_output=True,
     )
-    source.unlink()
 
 
 @contextlib.contextmanager

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterator
 
-from adapters.forecasting.ets import VectorizedEtsForecaster
-from adapters.forecasting.sktime_forecaster import SktimeForecaster
 from dependency_injector import containers, providers
 from prometheus_client import CollectorRegistry, start_http_server
 
+from adapters.forecasting.ets import VectorizedEtsForecaster
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
+from adapters.forecasting.sktime_forecaster import SktimeForecaster
 from adapters.kafka.result_publisher import ensure_topic, kafka_publisher
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource

@@ -1,11 +1,11 @@
 """The in-memory metric source passes the MetricSource contract."""
 
 import pytest
-from tests.contracts.metric_source_contract import MetricSourceContract
-from tests.support import dataset
 
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from monitoring_core.ports import MetricSource
+from tests.contracts.metric_source_contract import MetricSourceContract
+from tests.support import dataset
 
 
 class TestInMemoryMetricSource(MetricSourceContract):

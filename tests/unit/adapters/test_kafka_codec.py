@@ -4,11 +4,11 @@ import json
 
 import jsonschema
 import pytest
-from tests.support import factories
-from tests.support.schemas import validate
 
 from adapters.kafka.codec import encode, to_bytes
 from monitoring_core.series import MetricKind
+from tests.support import factories
+from tests.support.schemas import validate
 
 
 @pytest.mark.parametrize(

@@ -21,25 +21,36 @@ def test_defaults_follow_the_documented_table() -> None:
 def test_forecast_selectors_can_be_narrowed_or_switched_off() -> None:
     narrow = load_etl_config({"MONITORING_FORECAST_SELECTORS": "node_load1; up"})
     assert [s.metric_name for s in narrow.settings.forecast_selectors] == [
-        "node_load1", "up"]
+        "node_load1",
+        "up",
+    ]
     off = load_etl_config({"MONITORING_FORECAST_SELECTORS": "none"})
     assert off.settings.forecast_selectors == ()
 
 
 def test_every_bad_value_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as err:
-        load_etl_config({
-            "MONITORING_PROMETHEUS_URL": "localhost:9090",
-            "MONITORING_SERIES_SELECTORS": 'node_load1{instance="a"',
-            "MONITORING_WINDOWS": "1h,banana",
-            "MONITORING_CYCLE_SECONDS": "0",
-            "MONITORING_KAFKA_TOPIC": "bad topic",
-            "MONITORING_KAFKA_BOOTSTRAP": "nohost",
-            "MONITORING_FORECAST_HORIZON": "10x",
-        })
+        load_etl_config(
+            {
+                "MONITORING_PROMETHEUS_URL": "localhost:9090",
+                "MONITORING_SERIES_SELECTORS": 'node_load1{instance="a"',
+                "MONITORING_WINDOWS": "1h,banana",
+                "MONITORING_CYCLE_SECONDS": "0",
+                "MONITORING_KAFKA_TOPIC": "bad topic",
+                "MONITORING_KAFKA_BOOTSTRAP": "nohost",
+                "MONITORING_FORECAST_HORIZON": "10x",
+            }
+        )
     message = str(err.value)
-    for name in ("PROMETHEUS_URL", "SERIES_SELECTORS", "WINDOWS", "CYCLE_SECONDS",
-                 "KAFKA_TOPIC", "KAFKA_BOOTSTRAP", "FORECAST_HORIZON"):
+    for name in (
+        "PROMETHEUS_URL",
+        "SERIES_SELECTORS",
+        "WINDOWS",
+        "CYCLE_SECONDS",
+        "KAFKA_TOPIC",
+        "KAFKA_BOOTSTRAP",
+        "FORECAST_HORIZON",
+    ):
         assert f"MONITORING_{name}=" in message
     assert len(message.splitlines()) == 8
 
@@ -50,7 +61,8 @@ def test_horizon_must_be_a_whole_number_of_steps() -> None:
 
 
 def test_the_cli_prints_the_problem_and_exits_2(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("MONITORING_WINDOWS", "forever")
     assert main(["etl", "--once"]) == 2
     err = capsys.readouterr().err

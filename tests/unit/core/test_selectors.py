@@ -17,8 +17,12 @@ def test_name_and_matchers_are_parsed() -> None:
 
 
 def test_printed_selector_parses_back_to_the_same() -> None:
-    for text in ['up', 'a{b="c",d!~"e|f"}', '{__name__=~"node_.+",x!="y"}',
-                 'm{q="with \\"quote\\""}']:
+    for text in [
+        "up",
+        'a{b="c",d!~"e|f"}',
+        '{__name__=~"node_.+",x!="y"}',
+        'm{q="with \\"quote\\""}',
+    ]:
         sel = parse_selector(text)
         assert parse_selector(sel.to_promql()) == sel
 
@@ -40,8 +44,19 @@ def test_absent_label_is_the_empty_string() -> None:
     assert not parse_selector('m{env!=""}').matches("m", {})
 
 
-@pytest.mark.parametrize("text", ["", "{}", 'm{a="b"', "m{a=b}", '9m{a="b"}',
-                                  'm{a=~"("}', '{a=~".*"}', 'm{__name__="x"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{}",
+        'm{a="b"',
+        "m{a=b}",
+        '9m{a="b"}',
+        'm{a=~"("}',
+        '{a=~".*"}',
+        'm{__name__="x"}',
+    ],
+)
 def test_malformed_selectors_are_rejected_with_a_reason(text: str) -> None:
     with pytest.raises(InvalidSelector) as err:
         parse_selector(text)

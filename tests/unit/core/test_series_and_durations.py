@@ -11,8 +11,9 @@ from monitoring_core.series import SeriesKey
 
 def test_id_depends_on_the_full_label_set_not_on_label_order() -> None:
     a = SeriesKey.of("up", {"job": "node", "instance": "a:9100"})
-    b = SeriesKey.from_prometheus({"instance": "a:9100", "__name__": "up",
-                                   "job": "node"})
+    b = SeriesKey.from_prometheus(
+        {"instance": "a:9100", "__name__": "up", "job": "node"}
+    )
     c = SeriesKey.of("up", {"job": "node", "instance": "b:9100"})
     assert a == b and a.id == b.id
     assert a.id != c.id
@@ -32,9 +33,10 @@ def test_id_is_the_sha256_prefix_of_the_canonical_form() -> None:
     assert SeriesKey.of("up", {"job": "x"}).id == expected
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600),
-                                               ("1h30m", 5400), ("12h", 43200),
-                                               ("7d", 604800)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("1h30m", 5400), ("12h", 43200), ("7d", 604800)],
+)
 def test_durations_parse_and_format(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
     assert parse_duration(format_duration(seconds)) == seconds

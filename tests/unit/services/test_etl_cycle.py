@@ -5,9 +5,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from adapters.in_memory.forecaster import InMemoryForecaster
 
 from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.forecaster import InMemoryForecaster
 from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher

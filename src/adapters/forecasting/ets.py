@@ -1,0 +1,152 @@
+"""The default forecasting engine: exponential smoothing vectorised across series."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from statistics import NormalDist
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adapters.forecasting.ets_filters import FloatArray
+from adapters.forecasting.ets_formulas import (
+    damped_holt_filter,
+    damped_variance_factors,
+    ses_filter,
+    ses_variance_factors,
+)
+from adapters.forecasting.ets_models import MODELS, Selection, select
+from monitoring_core.forecasts import Forecast, ForecastPoint
+from monitoring_core.metadata import SeriesMetadata, Stationarity
+from monitoring_core.ports import Forecaster
+from monitoring_core.series import SeriesHistory
+
+__all__ = [
+    "VectorizedEtsForecaster",
+    "damped_holt_filter",
+    "damped_variance_factors",
+    "ses_filter",
+    "ses_variance_factors",
+]
+
+Z_80 = NormalDist().inv_cdf(0.90)
+Z_95 = NormalDist().inv_cdf(0.975)
+
+
+class VectorizedEtsForecaster(Forecaster):
+    """Mean, simple and damped-trend exponential smoothing for many series at once.
+
+    All histories are fitted together as one N x T array: each time step is a
+    handful of numpy operations over every series and every grid parameter, so
+    10,000 series of 360 steps take about a second (see docs/forecasting.md).
+
+    Per series, each family (``mean``, ``ses``, ``holt_damped``) is fitted on
+    all but the last ``horizon_steps`` steps, the family with the smallest
+    mean absolute error on those held-out steps is chosen, then refitted on
+    the whole series to forecast. Intervals are Gaussian with the analytic
+    h-step variance of the chosen model.
+
+    Left out of the result: histories with fewer than
+    ``2 * horizon_steps + min_extra_points`` observed values, with no
+    observation in their last ``horizon_steps`` steps (nothing to validate
+    against, the series has likely gone), and any whose forecast would not be
+    finite (e.g. values so large that squared errors overflow).
+
+    Missing steps (NaN) skip the update; the state is carried forward.
+
+    Args:
+        min_extra_points: observations needed beyond twice the horizon.
+        use_metadata: when the series' metadata says ``stationary`` (ADF and
+            KPSS agree), do not choose ``holt_damped``: a trend found in the
+            last few steps of a stationary series is noise.
+    """
+
+    def __init__(self, *, min_extra_points: int = 10, use_metadata: bool = True):
+        self._min_extra_points = min_extra_points
+        self._use_metadata = use_metadata
+
+    def forecast(
+        self,
+        histories: Sequence[SeriesHistory],
+        horizon_steps: int,
+        made_at: datetime,
+        metadata: dict[str, SeriesMetadata],
+    ) -> list[Forecast]:
+        """Forecast every history that has enough data (see the class docs)."""
+        if not histories or horizon_steps < 1:
+            return []
+        values = _right_aligned(histories)
+        observed = ~np.isnan(values)
+        enough = observed.sum(axis=1) >= 2 * horizon_steps + self._min_extra_points
+        recent = observed[:, -horizon_steps:].any(axis=1)
+        rows = np.flatnonzero(enough & recent)
+        if rows.size == 0:
+            return []
+        chosen = [histories[i] for i in rows.tolist()]
+        allow_trend = self._allows_trend(chosen, metadata)
+        with np.errstate(all="ignore"):
+            selection = select(values[rows], horizon_steps, allow_trend)
+        return _forecasts(chosen, selection, made_at)
+
+    def _allows_trend(
+        self, histories: list[SeriesHistory], metadata: dict[str, SeriesMetadata]
+    ) -> NDArray[np.bool_]:
+        if not (self._use_metadata and metadata):  # skip hashing 10,000 ids
+            return np.ones(len(histories), dtype=bool)
+        hints = [metadata.get(h.series.id) for h in histories]
+        return np.array(
+            [h is None or h.stationarity is not Stationarity.STATIONARY for h in hints]
+        )
+
+
+def _right_aligned(histories: Sequence[SeriesHistory]) -> FloatArray:
+    """N x T values with every row ending at the last column, NaN-padded in front."""
+    lengths = {len(h.values) for h in histories}
+    if len(lengths) == 1:
+        return np.array([h.values for h in histories], dtype=np.float64)
+    out = np.full((len(histories), max(lengths)), np.nan)
+    for row, history in zip(out, histories, strict=True):
+        if history.values:
+            row[-len(history.values) :] = history.values
+    return out
+
+
+def _forecasts(
+    histories: list[SeriesHistory], selection: Selection, made_at: datetime
+) -> list[Forecast]:
+    mean, sd = selection.mean, np.sqrt(selection.variance)
+    bounds = np.stack(
+        [mean - Z_80 * sd, mean + Z_80 * sd, mean - Z_95 * sd, mean + Z_95 * sd]
+    )
+    finite = (
+        np.isfinite(bounds).all(axis=(0, 2))
+        & np.isfinite(mean).all(axis=1)
+        & np.isfinite(selection.holdout_mae)
+    )
+    result = []
+    for i in np.flatnonzero(finite):
+        history = histories[i]
+        step, end = history.step_seconds, history.end
+        points = tuple(
+            ForecastPoint(
+                timestamp=end + k * step,
+                mean=m,
+                lower_80=lo80,
+                upper_80=hi80,
+                lower_95=lo95,
+                upper_95=hi95,
+            )
+            for k, (m, lo80, hi80, lo95, hi95) in enumerate(
+                zip(mean[i].tolist(), *bounds[:, i].tolist(), strict=True), start=1
+            )
+        )
+        result.append(
+            Forecast(
+                series=history.series,
+                made_at=made_at,
+                step_seconds=step,
+                model=MODELS[selection.model[i]],
+                holdout_mae=float(selection.holdout_mae[i]),
+                points=points,
+            )
+        )
+    return result
