@@ -119,6 +119,26 @@ class MetricSourceContract:
             else:
                 assert value == samples[t]
 
+    def test_histories_of_gauges_and_counters_come_together(
+        self, source: MetricSource
+    ) -> None:
+        found = self._discover(source, '{__name__=~"test_.*"}')
+        end = datetime.fromtimestamp(dataset.END, UTC)
+        histories = {
+            h.series: h
+            for h in source.history(found, end - timedelta(hours=1), end, 60)
+        }
+        assert set(histories) == {i.key for i in found} - {_key("test_gauge", "c")}
+        rates = histories[_key("test_requests_total", "a")].measured()
+        assert len(rates) == 61
+        assert sum(rates) / len(rates) == pytest.approx(
+            dataset.RATE_PER_SECOND, rel=0.05
+        )
+        assert (
+            histories[_key("test_other", "a")].values[-1]
+            == DATA[_key("test_other", "a")][1][-1][1]
+        )
+
     def test_series_without_data_in_range_are_not_returned(
         self, source: MetricSource
     ) -> None:

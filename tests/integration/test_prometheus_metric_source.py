@@ -12,11 +12,13 @@ from tests.support.prometheus import free_port
 
 
 class TestPrometheusMetricSource(MetricSourceContract):
-    @pytest.fixture
-    def source(self, dataset_prometheus: str) -> MetricSource:
-        # A batch of one series forces several combined queries per call.
+    @pytest.fixture(params=[1, 2000], ids=["query-per-series", "one-query"])
+    def source(
+        self, dataset_prometheus: str, request: pytest.FixtureRequest
+    ) -> MetricSource:
+        # Every metric in one combined query, and one query per series: both exact.
         return PrometheusMetricSource(
-            PrometheusHttp(dataset_prometheus, 30), batch_series=1
+            PrometheusHttp(dataset_prometheus, 30), batch_series=request.param
         )
 
 

@@ -10,11 +10,12 @@ from adapters.prometheus.promql import (
     NAME_LABEL,
     STAT_LABEL,
     history_term,
+    names_selector,
     stat_terms,
     union,
 )
 from monitoring_core.ports import MetricSource
-from monitoring_core.selectors import Matcher, MatchOp, Selector
+from monitoring_core.selectors import Selector
 from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
@@ -30,17 +31,21 @@ def _kind(name: str, types: dict[str, str]) -> MetricKind:
 
 
 def _key(metric: dict[str, str]) -> SeriesKey:
+    name = metric.get(NAME_LABEL) or metric["__name__"]
     labels = {k: v for k, v in metric.items() if k not in (STAT_LABEL, NAME_LABEL)}
-    return SeriesKey.of(metric[NAME_LABEL], labels)
+    return SeriesKey.of(name, labels)
+
+
+def _common_labels(members: Sequence[SeriesInfo]) -> list[tuple[str, str]]:
+    common = set(members[0].key.labels)
+    for info in members[1:]:
+        common &= set(info.key.labels)
+    return sorted(common)
 
 
 def _group_selector(name: str, members: Sequence[SeriesInfo]) -> Selector:
     """Name plus every label pair the members share: narrow, yet covers them all."""
-    common = set(members[0].key.labels)
-    for info in members[1:]:
-        common &= set(info.key.labels)
-    matchers = [Matcher(label, MatchOp.EQ, value) for label, value in sorted(common)]
-    return Selector((Matcher("__name__", MatchOp.EQ, name), *matchers))
+    return names_selector([name], _common_labels(members))
 
 
 class PrometheusMetricSource(MetricSource):
@@ -135,15 +140,33 @@ class PrometheusMetricSource(MetricSource):
         n = int((t1 - t0) // step_seconds) + 1
         out = []
         for batch in self._batches(series):
-            terms = [
-                history_term(name, _group_selector(name, members), kind, self._rate)
-                for name, kind, members in batch
-            ]
-            for item in self._http.query_range(union(terms), t0, t1, step_seconds):
-                key = _key(item["metric"])
-                if key in wanted:
-                    out.append(_to_history(key, item, t0, step_seconds, n))
+            for query in self._history_queries(batch):
+                for item in self._http.query_range(query, t0, t1, step_seconds):
+                    key = _key(item["metric"])
+                    if key in wanted:
+                        out.append(_to_history(key, item, t0, step_seconds, n))
         return out
+
+    def _history_queries(self, batch: list[Group]) -> list[str]:
+        """Gauges as one plain selector (cheapest for Prometheus); counter rates
+        drop the name, so they go as tagged terms joined with ``or``."""
+        gauges = [
+            (name, members) for name, kind, members in batch if kind is MetricKind.GAUGE
+        ]
+        counters = [
+            history_term(name, _group_selector(name, members), kind, self._rate)
+            for name, kind, members in batch
+            if kind is MetricKind.COUNTER
+        ]
+        queries = [union(counters)] if counters else []
+        if gauges:
+            members = [m for _, group in gauges for m in group]
+            queries.append(
+                names_selector(
+                    [n for n, _ in gauges], _common_labels(members)
+                ).to_promql()
+            )
+        return queries
 
 
 def _to_history(

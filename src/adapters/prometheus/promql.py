@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from monitoring_core.selectors import Selector
+from monitoring_core.selectors import Matcher, MatchOp, Selector
 from monitoring_core.series import MetricKind
 
 STAT_LABEL = "__monitoring_stat"
@@ -77,6 +77,19 @@ def history_term(
 ) -> str:
     """The series (or its rate) with its metric name kept in ``NAME_LABEL``."""
     return _set_label(series_expr(selector, kind, rate_seconds), NAME_LABEL, name)
+
+
+def names_selector(names: Sequence[str], labels: Sequence[tuple[str, str]]) -> Selector:
+    """Series of any of these metrics with these exact labels.
+
+    Metric names hold only ``[a-zA-Z0-9_:]``, so the alternation needs no escaping.
+    """
+    name = (
+        Matcher("__name__", MatchOp.EQ, names[0])
+        if len(names) == 1
+        else Matcher("__name__", MatchOp.RE, "|".join(sorted(names)))
+    )
+    return Selector((name, *(Matcher(k, MatchOp.EQ, v) for k, v in labels)))
 
 
 def union(terms: Sequence[str]) -> str:
