@@ -2,7 +2,8 @@
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from adapters.prometheus.client import JsonObject, PrometheusHttp
@@ -56,6 +57,8 @@ class PrometheusMetricSource(MetricSource):
         rate_seconds: range of ``rate()`` for counters.
         resolution_seconds: subquery step for counter-rate windows.
         batch_series: about how many series one combined query may cover.
+        concurrency: queries in flight at once, so that Prometheus evaluates
+            one batch while this process parses the previous one.
     """
 
     def __init__(
@@ -64,8 +67,10 @@ class PrometheusMetricSource(MetricSource):
         rate_seconds: int = 120,
         resolution_seconds: int = 60,
         batch_series: int = 2000,
+        concurrency: int = 2,
     ) -> None:
         self._http = http
+        self._concurrency = concurrency
         self._rate = rate_seconds
         self._resolution = resolution_seconds
         self._batch = batch_series
@@ -104,20 +109,9 @@ class PrometheusMetricSource(MetricSource):
         """One combined instant query per batch of metric names."""
         wanted = {i.key: i for i in series}
         values: dict[SeriesKey, dict[str, float]] = defaultdict(dict)
-        for batch in self._batches(series):
-            terms = [
-                t
-                for name, kind, members in batch
-                for t in stat_terms(
-                    name,
-                    _group_selector(name, members),
-                    kind,
-                    windows,
-                    self._rate,
-                    self._resolution,
-                )
-            ]
-            for item in self._http.query(union(terms), at):
+        queries = [self._stats_query(b, windows) for b in self._batches(series)]
+        for result in self._pipelined(lambda q: self._http.query(q, at), queries):
+            for item in result:
                 key = _key(item["metric"])
                 if key in wanted:
                     values[key][item["metric"][STAT_LABEL]] = float(item["value"][1])
@@ -126,6 +120,15 @@ class PrometheusMetricSource(MetricSource):
             for k, v in values.items()
             if any(f"count:{w}" in v for w in windows)
         ]
+
+    def _stats_query(self, batch: list[Group], windows: Sequence[int]) -> str:
+        terms = []
+        for name, kind, members in batch:
+            selector = _group_selector(name, members)
+            terms += stat_terms(
+                name, selector, kind, windows, self._rate, self._resolution
+            )
+        return union(terms)
 
     def history(
         self,
@@ -139,13 +142,29 @@ class PrometheusMetricSource(MetricSource):
         t0, t1 = start.timestamp(), end.timestamp()
         n = int((t1 - t0) // step_seconds) + 1
         out = []
-        for batch in self._batches(series):
-            for query in self._history_queries(batch):
-                for item in self._http.query_range(query, t0, t1, step_seconds):
-                    key = _key(item["metric"])
-                    if key in wanted:
-                        out.append(_to_history(key, item, t0, step_seconds, n))
+        queries = [
+            q for batch in self._batches(series) for q in self._history_queries(batch)
+        ]
+
+        def fetch(query: str) -> list[JsonObject]:
+            return self._http.query_range(query, t0, t1, step_seconds)
+
+        for result in self._pipelined(fetch, queries):
+            for item in result:
+                key = _key(item["metric"])
+                if key in wanted:
+                    out.append(_to_history(key, item, t0, step_seconds, n))
         return out
+
+    def _pipelined(
+        self, fetch: Callable[[str], list[JsonObject]], queries: list[str]
+    ) -> Iterator[list[JsonObject]]:
+        """Answers in query order, with up to ``concurrency`` requests in flight."""
+        if self._concurrency <= 1 or len(queries) <= 1:
+            yield from map(fetch, queries)
+            return
+        with ThreadPoolExecutor(self._concurrency, "prometheus") as pool:
+            yield from pool.map(fetch, queries)
 
     def _history_queries(self, batch: list[Group]) -> list[str]:
         """Gauges as one plain selector (cheapest for Prometheus); counter rates

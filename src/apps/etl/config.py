@@ -18,6 +18,7 @@ class EtlConfig:
     prometheus_url: str
     prometheus_timeout_seconds: int
     prometheus_batch_series: int
+    prometheus_concurrency: int
     counter_rate_seconds: int
     kafka_bootstrap: str
     kafka_topic: str
@@ -68,6 +69,9 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
         prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
         prometheus_batch_series=env.integer("MONITORING_PROMETHEUS_BATCH_SERIES", 2000),
+        prometheus_concurrency=env.integer(
+            "MONITORING_PROMETHEUS_CONCURRENCY", 2, maximum=16
+        ),
         counter_rate_seconds=env.duration("MONITORING_COUNTER_RATE_WINDOW", "2m"),
         kafka_bootstrap=env.text(
             "MONITORING_KAFKA_BOOTSTRAP",

@@ -54,6 +54,7 @@ class EtlContainer(containers.DeclarativeContainer):
         rate_seconds=config.provided.counter_rate_seconds,
         resolution_seconds=config.provided.settings.forecast_step_seconds,
         batch_series=config.provided.prometheus_batch_series,
+        concurrency=config.provided.prometheus_concurrency,
     )
     topic = providers.Resource(_topic, config)
     publisher = providers.Resource(
