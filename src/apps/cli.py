@@ -20,6 +20,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run one full cycle (with metadata) and exit; non-zero exit if it failed",
     )
+    commands.add_parser("storage", help="store the results topic in the database")
+    db = commands.add_parser(
+        "db", help="database schema migrations (MONITORING_DATABASE_URL)"
+    )
+    actions = db.add_subparsers(dest="action", required=True)
+    up = actions.add_parser("upgrade", help="migrate up (default: to the newest)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = actions.add_parser("downgrade", help="migrate down to a revision")
+    down.add_argument("revision", help="e.g. base, or -1")
+    actions.add_parser("current", help="print the current revision")
     return parser
 
 
@@ -31,7 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from apps.etl.main import run
 
         return run(once=args.once)
-    return 2
+    if args.command == "storage":
+        from apps.storage.main import run as run_storage
+
+        return run_storage()
+    from apps.db import run as run_db
+
+    return run_db(args.action, getattr(args, "revision", None))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,26 @@ class Env:
             "one of " + ", ".join(choices),
         )
 
+    def flag(self, name: str, default: bool) -> bool:
+        """``true``/``false`` (also 1/0, yes/no, on/off)."""
+        words = {
+            "true": True,
+            "1": True,
+            "yes": True,
+            "on": True,
+            "false": False,
+            "0": False,
+            "no": False,
+            "off": False,
+        }
+
+        def check(raw: str) -> bool:
+            if raw.strip().lower() not in words:
+                raise ValueError("must be true or false")
+            return words[raw.strip().lower()]
+
+        return self._read(name, "true" if default else "false", check, default)
+
     def raise_if_invalid(self) -> None:
         """Raise ConfigError listing every bad value read so far."""
         if self.errors:

@@ -19,3 +19,7 @@ class SourceUnavailable(MonitoringError):
 
 class PublishError(MonitoringError):
     """Results could not be handed to the result bus."""
+
+
+class StoreUnavailable(MonitoringError):
+    """The result store (the database) could not be reached or refused a write."""

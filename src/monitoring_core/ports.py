@@ -4,11 +4,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+import attrs
+
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
-from monitoring_core.series import SeriesHistory, SeriesInfo
+from monitoring_core.series import SeriesHistory, SeriesInfo, SeriesRecord
 from monitoring_core.windows import SeriesWindowStats
 
 Result = SeriesWindowStats | SeriesMetadata | Forecast | ForecastScore | EtlRun
@@ -139,4 +141,134 @@ class EtlTelemetry(Protocol):
 
     def observe_cycle(self, run: EtlRun) -> None:
         """Record a finished cycle."""
+        ...
+
+
+class ResultStore(Protocol):
+    """Durable storage of results (a SQL database)."""
+
+    def write(self, results: Sequence[Result]) -> None:
+        """Store results in one transaction, idempotently.
+
+        Every result has a natural key (series id + time, or run id); writing a
+        result whose key is stored replaces it with the same data, so a
+        redelivered batch changes nothing. Series rows are created or have
+        their ``last_seen`` moved on.
+
+        Raises:
+            StoreUnavailable: nothing of the batch was written.
+        """
+        ...
+
+    def prune(self, older_than: datetime, batch_size: int) -> int:
+        """Delete history older than ``older_than``, ``batch_size`` rows per
+        transaction (short locks); returns how many rows went.
+
+        Raises:
+            StoreUnavailable: the database could not be reached.
+        """
+        ...
+
+
+class ResultQueries(Protocol):
+    """Reading stored results back (for the REST API and the SLA manager)."""
+
+    def get_series(self, series_id: str) -> SeriesRecord | None:
+        """One series, or None when unknown."""
+        ...
+
+    def list_series(
+        self, name: str | None, after_id: str | None, limit: int
+    ) -> list[SeriesRecord]:
+        """Series ordered by id, after the cursor ``after_id``, optionally of
+        one metric name; at most ``limit``."""
+        ...
+
+    def latest_window_stats(self, series_id: str) -> SeriesWindowStats | None:
+        """The newest window statistics of a series."""
+        ...
+
+    def window_stats_between(
+        self, series_id: str, start: datetime, end: datetime
+    ) -> list[SeriesWindowStats]:
+        """Window statistics evaluated in ``[start, end]``, oldest first."""
+        ...
+
+    def latest_metadata(self, series_id: str) -> SeriesMetadata | None:
+        """The newest metadata of a series."""
+        ...
+
+    def latest_forecast(self, series_id: str) -> Forecast | None:
+        """The newest forecast of a series."""
+        ...
+
+    def latest_forecast_score(self, series_id: str) -> ForecastScore | None:
+        """The newest forecast score of a series."""
+        ...
+
+    def etl_runs(self, limit: int) -> list[EtlRun]:
+        """The most recent ETL runs, newest first."""
+        ...
+
+    def ping(self) -> None:
+        """Check the store answers.
+
+        Raises:
+            StoreUnavailable: it does not.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Received:
+    """One message taken from the results feed.
+
+    Attributes:
+        result: the decoded result, or None when it was rejected.
+        rejection: why the message could not become a result.
+        origin: where it came from, for logs (e.g. ``topic[partition]@offset``).
+    """
+
+    result: Result | None
+    rejection: str | None = None
+    origin: str = ""
+
+
+class ResultFeed(Protocol):
+    """Where the storage service takes results from (a Kafka consumer group)."""
+
+    def next_batch(self, max_items: int, timeout_seconds: float) -> list[Received]:
+        """Up to ``max_items`` messages; fewer (or none) after the timeout."""
+        ...
+
+    def dead_letter(self, rejected: Sequence[Received]) -> None:
+        """Set rejected messages aside durably, with their reasons.
+
+        Raises:
+            PublishError: they could not be set aside; do not commit.
+        """
+        ...
+
+    def commit(self) -> None:
+        """Mark every message handed out so far as done."""
+        ...
+
+    def hold(self) -> None:
+        """Fetch nothing new while the store is away, yet stay in the group."""
+        ...
+
+    def release(self) -> None:
+        """Fetch again after ``hold``."""
+        ...
+
+
+class IngestTelemetry(Protocol):
+    """Records what the storage service does."""
+
+    def observe_batch(self, size: int, rejected: int, write_seconds: float) -> None:
+        """A batch was written and committed."""
+        ...
+
+    def observe_store_failure(self) -> None:
+        """A write failed and will be retried."""
         ...

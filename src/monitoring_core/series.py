@@ -3,6 +3,7 @@
 import hashlib
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 
 import attrs
@@ -68,6 +69,23 @@ class SeriesInfo:
 
     key: SeriesKey
     kind: MetricKind
+
+
+@attrs.frozen(kw_only=True)
+class SeriesRecord:
+    """A stored series: identity, kind and when results about it were seen.
+
+    Attributes:
+        key: name and labels (``key.id`` is the series id).
+        kind: gauge or counter, from its latest window statistics; gauge when
+            no statistics were stored yet.
+        first_seen, last_seen: earliest and latest time of a stored result.
+    """
+
+    key: SeriesKey
+    kind: MetricKind
+    first_seen: datetime
+    last_seen: datetime
 
 
 @attrs.frozen(kw_only=True)

@@ -32,6 +32,13 @@ def kafka_bootstrap() -> Iterator[str]:
         yield address
 
 
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """SQLAlchemy URL of a real MariaDB/MySQL server's ``monitoring`` database."""
+    with server("DATABASE_URL", container="mysql") as url:
+        yield url
+
+
 @pytest.fixture
 def kafka_topic() -> str:
     """A fresh topic name for one test."""

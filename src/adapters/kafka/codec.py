@@ -99,7 +99,11 @@ def _data(result: Result) -> tuple[str, dict[str, Any]]:
         return "metadata", body
     if isinstance(result, ForecastScore):
         return "forecast_score", body
-    body["seconds"] = result.seconds
+    # From the millisecond timestamps the message carries, so it can be recomputed.
+    started, finished = (
+        round(t.timestamp() * 1000) for t in (result.started_at, result.finished_at)
+    )
+    body["seconds"] = (finished - started) / 1000
     return "etl_run", body
 
 

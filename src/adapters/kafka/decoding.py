@@ -19,7 +19,8 @@ from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
-MAX_PAYLOAD_BYTES = 1_048_576
+MAX_PAYLOAD_BYTES = 524_288
+"""Real results are a few KB; anything this large is garbage, not data."""
 _SPECIAL = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}
 
 

@@ -5,10 +5,10 @@ from collections.abc import Mapping
 import attrs
 
 from apps.env import Env
+from apps.kafka_settings import HOST_PORTS, TOPIC
 from monitoring_core.services.settings import EtlSettings
 
 EVERY_SERIES = '{__name__=~".+"}'
-HOST_PORTS = r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9.\-\[\]:]+:\d{1,5})*"
 
 
 @attrs.frozen(kw_only=True)
@@ -82,7 +82,7 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         kafka_topic=env.text(
             "MONITORING_KAFKA_TOPIC",
             "prometheusdata",
-            r"[A-Za-z0-9._\-]{1,249}",
+            TOPIC,
             "a Kafka topic name",
         ),
         kafka_partitions=env.integer("MONITORING_KAFKA_PARTITIONS", 4),

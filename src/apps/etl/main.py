@@ -1,7 +1,6 @@
 """``monitoring etl``: start the ETL service, or run one cycle with ``--once``."""
 
 import logging
-import signal
 import sys
 import threading
 
@@ -9,19 +8,9 @@ from apps.env import ConfigError
 from apps.etl.config import load_etl_config
 from apps.etl.containers import EtlContainer
 from apps.etl.runner import EtlRunner
+from apps.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handler(signum: int, _frame: object) -> None:
-        log.info(
-            "received %s, finishing the current cycle", signal.Signals(signum).name
-        )
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 def run(once: bool) -> int:
@@ -40,7 +29,7 @@ def run(once: bool) -> int:
         lambda: publisher.pending,
     )
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     runner = EtlRunner(
         container.cycle(), config.cycle_seconds, config.metadata_seconds, stop
     )

@@ -1,0 +1,1 @@
+"""sql adapters: results in MariaDB/MySQL or SQLite through SQLAlchemy Core."""

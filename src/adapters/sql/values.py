@@ -1,0 +1,83 @@
+"""How domain values become column values and back: times, floats, JSON text."""
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_SPELLING = {math.inf: "+Inf", -math.inf: "-Inf"}
+_SPECIAL = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, truncated like the messages' RFC 3339 text."""
+    return (moment - EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The aware UTC datetime of epoch milliseconds (exact: no float involved)."""
+    return EPOCH + ms * _MS
+
+
+def unix_to_ms(seconds: float | None) -> int | None:
+    """A Unix time in seconds as epoch milliseconds, or None."""
+    return None if seconds is None else to_ms(datetime.fromtimestamp(seconds, UTC))
+
+
+def ms_to_unix(ms: int | None) -> float | None:
+    """Epoch milliseconds as a Unix time in seconds, or None."""
+    return None if ms is None else ms / 1000
+
+
+def spell(value: float | None) -> float | str | None:
+    """A float for JSON text: NaN and ±Inf spelled ``"NaN"``, ``"+Inf"``, ``"-Inf"``."""
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else _SPELLING[value]
+
+
+def unspell(value: float | str | None) -> float | None:
+    """The inverse of ``spell``."""
+    if value is None:
+        return None
+    return _SPECIAL[value] if isinstance(value, str) else float(value)
+
+
+def split_floats(values: Mapping[str, float | None]) -> dict[str, Any]:
+    """Columns for floats: non-finite ones become NULL and are spelled in ``special``.
+
+    MariaDB's DOUBLE cannot hold NaN or ±Inf, so the real value goes into a small
+    JSON object beside the row, e.g. ``{"max": "+Inf"}``.
+    """
+    special = {
+        k: spell(v) for k, v in values.items() if v is not None and not math.isfinite(v)
+    }
+    if not special:
+        return {**values, "special": None}
+    return {**values, **dict.fromkeys(special), "special": to_json(special)}
+
+
+def joined_floats(row: Any, names: Iterable[str]) -> dict[str, float | None]:
+    """Float columns of a row, the non-finite ones restored from ``special``."""
+    special = json.loads(row.special) if row.special else {}
+    return {n: unspell(special[n]) if n in special else getattr(row, n) for n in names}
+
+
+def required(value: float | None) -> float:
+    """A float the domain requires; NULL without a ``special`` entry is corrupt."""
+    if value is None:
+        raise ValueError("a required number is NULL in the database")
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Compact, valid JSON text (sorted keys, so equal values give equal text)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def spelled_list(values: Iterable[float]) -> list[float | str | None]:
+    """Floats ready for ``to_json``."""
+    return [spell(v) for v in values]

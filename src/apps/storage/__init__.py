@@ -1,0 +1,1 @@
+"""The storage service: Kafka results into a SQL database."""

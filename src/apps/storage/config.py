@@ -1,0 +1,65 @@
+"""The storage service's settings, from ``MONITORING_*`` environment variables."""
+
+from collections.abc import Mapping
+
+import attrs
+
+from apps.env import Env
+from apps.kafka_settings import TOPIC, KafkaSettings, load_kafka_settings
+
+
+@attrs.frozen(kw_only=True)
+class StorageConfig:
+    """Everything the storage service needs, validated."""
+
+    kafka: KafkaSettings
+    group: str
+    instance_id: str | None
+    dead_letter_topic: str
+    database_url: str
+    migrate: bool
+    batch_size: int
+    retention_seconds: int
+    prune_every_seconds: int
+    port: int
+
+
+def load_storage_config(environ: Mapping[str, str] | None = None) -> StorageConfig:
+    """Read and validate; raises ConfigError naming every bad variable."""
+    env = Env(environ)
+    kafka = load_kafka_settings(env)
+    config = StorageConfig(
+        kafka=kafka,
+        group=env.text(
+            "MONITORING_KAFKA_GROUP",
+            "monitoring-storage",
+            r".{1,200}",
+            "a consumer group name",
+        ),
+        instance_id=env.text(
+            "MONITORING_KAFKA_INSTANCE_ID",
+            "",
+            r"[\w.\-]{0,200}",
+            "letters, digits, '.', '-' or '_'",
+        )
+        or None,
+        dead_letter_topic=env.text(
+            "MONITORING_DEAD_LETTER_TOPIC",
+            f"{kafka.topic}.dead-letter",
+            TOPIC,
+            "a Kafka topic name",
+        ),
+        database_url=env.text(
+            "MONITORING_DATABASE_URL",
+            "sqlite:///monitoring.db",
+            r"(mysql\+pymysql|sqlite)://.*",
+            "a mysql+pymysql:// or sqlite:// URL",
+        ),
+        migrate=env.flag("MONITORING_DATABASE_MIGRATE", True),
+        batch_size=env.integer("MONITORING_STORAGE_BATCH", 2000, maximum=50_000),
+        retention_seconds=env.duration("MONITORING_RETENTION", "30d"),
+        prune_every_seconds=env.duration("MONITORING_RETENTION_INTERVAL", "1h"),
+        port=env.integer("MONITORING_STORAGE_PORT", 9465, minimum=0, maximum=65535),
+    )
+    env.raise_if_invalid()
+    return config

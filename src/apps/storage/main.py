@@ -1,0 +1,44 @@
+"""``monitoring storage``: consume the results topic into the database."""
+
+import logging
+import sys
+
+from adapters.rest.health import create_health_app
+from apps.env import ConfigError
+from apps.http_server import serve_in_background
+from apps.signals import stop_on_signals
+from apps.storage.config import load_storage_config
+from apps.storage.containers import StorageContainer
+from monitoring_core.errors import MonitoringError
+
+log = logging.getLogger(__name__)
+
+
+def run() -> int:
+    """Run until SIGTERM/SIGINT; exit 2 on bad configuration, 1 on a dead start."""
+    try:
+        config = load_storage_config()
+    except ConfigError as exc:
+        print(f"monitoring storage: {exc}", file=sys.stderr)
+        return 2
+    container = StorageContainer(config=config)
+    stop_on_signals(container.stop())
+    try:
+        container.init_resources()
+    except MonitoringError as exc:
+        print(f"monitoring storage: cannot start: {exc}", file=sys.stderr)
+        return 1
+    runner = container.runner()
+    app = create_health_app(runner.health, container.registry())
+    try:
+        with serve_in_background(app, config.port):
+            log.info(
+                "storing %s into %s",
+                config.kafka.topic,
+                config.database_url.split("@")[-1],
+            )
+            runner.run()
+    finally:
+        container.shutdown_resources()
+    log.info("storage stopped after %d messages", runner.stored)
+    return 0

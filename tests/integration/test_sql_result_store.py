@@ -1,0 +1,127 @@
+"""SqlResultStore on MariaDB: the contract and the migrations, each test in its own
+throwaway database ``monitoring_t<hex>``, dropped afterwards."""
+
+import contextlib
+import random
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from adapters.sql import migrate, tables
+from adapters.sql.engine import make_engine
+from adapters.sql.result_store import SqlResultStore, sql_store
+from monitoring_core.errors import StoreUnavailable
+from tests.contracts.result_store_contract import (
+    FAR_FUTURE,
+    SqlResultStoreContract,
+    forecast,
+    key,
+    stats,
+)
+from tests.support.prometheus import free_port
+
+
+@contextlib.contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the server, dropped on exit."""
+    name = f"monitoring_t{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    try:
+        url = sa.make_url(server_url).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
+
+
+class TestMariaDbResultStore(SqlResultStoreContract):
+    @pytest.fixture
+    def empty_url(self, database_url: str) -> Iterator[str]:
+        with throwaway_database(database_url) as url:
+            yield url
+
+    @pytest.fixture
+    def unreachable_url(self) -> str:
+        return f"mysql+pymysql://monitoring:monitoring@127.0.0.1:{free_port()}/m"
+
+    def test_sessions_read_committed_in_strict_mode(self, engine: Engine) -> None:
+        with engine.connect() as connection:
+            isolation, mode = connection.exec_driver_sql(
+                "SELECT @@tx_isolation, @@sql_mode"
+            ).one()
+        assert isolation == "READ-COMMITTED"
+        assert "STRICT_TRANS_TABLES" in mode and "NO_BACKSLASH_ESCAPES" not in mode
+
+    def test_tables_are_innodb_utf8mb4_with_binary_collation(
+        self, engine: Engine
+    ) -> None:
+        query = (
+            "SELECT table_name, engine, table_collation FROM information_schema.tables"
+            " WHERE table_schema = DATABASE() AND table_name <> 'alembic_version'"
+        )
+        with engine.connect() as connection:
+            found = {tuple(row) for row in connection.exec_driver_sql(query)}
+        assert found == {
+            (name, "InnoDB", "utf8mb4_bin") for name in tables.metadata.tables
+        }
+
+    def test_text_is_stored_as_written_not_as_hex(self, engine: Engine) -> None:
+        series = stats().series
+        SqlResultStore(engine).write([stats()])
+        with engine.connect() as connection:
+            labels = connection.execute(
+                sa.select(tables.series.c.labels).where(tables.series.c.id == series.id)
+            ).scalar_one()
+        assert labels == '{"instance":"db-1:9100","job":"node"}'
+
+
+def test_a_second_engine_sees_the_first_ones_commits(database_url: str) -> None:
+    with throwaway_database(database_url) as url:
+        migrate.upgrade(url)
+        writer, reader = make_engine(url), make_engine(url)
+        try:
+            SqlResultStore(writer).write([stats()])
+            found = SqlResultStore(reader).latest_window_stats(stats().series.id)
+        finally:
+            writer.dispose()
+            reader.dispose()
+    assert found is not None and found.at == stats().at
+
+
+def test_concurrent_writers_of_the_same_series_never_deadlock(
+    database_url: str,
+) -> None:
+    keys = [key(i) for i in range(500)]
+    failures: list[StoreUnavailable] = []
+
+    def writer(store: SqlResultStore, number: int) -> None:
+        shuffle = random.Random(number).sample
+        for cycle in range(10):
+            mine = shuffle(keys, len(keys))
+            batch = [stats(k, cycle * 4 + number) for k in mine]
+            batch += [forecast(k, cycle) for k in mine[:200]]
+            try:
+                store.write(batch)
+            except StoreUnavailable as exc:
+                failures.append(exc)
+
+    with throwaway_database(database_url) as url:
+        migrate.upgrade(url)
+        with sql_store(url) as store:
+            threads = [
+                threading.Thread(target=writer, args=(store, n)) for n in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            found = store.window_stats_between(keys[0].id, stats().at, FAR_FUTURE)
+    assert failures == []
+    assert len(found) == 40
