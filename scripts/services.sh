@@ -51,7 +51,7 @@ DB_NAME=monitoring
 DB_USER=monitoring
 DB_PASSWORD=monitoring
 
-APT_PACKAGES=(prometheus prometheus-node-exporter mariadb-server)
+APT_PACKAGES=(prometheus prometheus-node-exporter mariadb-server wrk)  # wrk: bench/api.py
 SERVICES=(node-exporter prometheus mariadb kafka)
 
 P_DIR="$SERVICES_DIR/prometheus"

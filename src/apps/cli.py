@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run one full cycle (with metadata) and exit; non-zero exit if it failed",
     )
     commands.add_parser("storage", help="store the results topic in the database")
+    commands.add_parser("api", help="serve stored results over HTTP (REST)")
     db = commands.add_parser(
         "db", help="database schema migrations (MONITORING_DATABASE_URL)"
     )
@@ -45,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from apps.storage.main import run as run_storage
 
         return run_storage()
+    if args.command == "api":
+        from apps.api.main import run as run_api
+
+        return run_api()
     from apps.db import run as run_db
 
     return run_db(args.action, getattr(args, "revision", None))

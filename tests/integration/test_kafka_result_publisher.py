@@ -54,7 +54,9 @@ def publisher_for(
     bootstrap: str, topic: str, buffer: int = 100_000, wait: float = 5.0
 ) -> KafkaResultPublisher:
     return KafkaResultPublisher(
-        Producer(producer_config(bootstrap, buffer)),
+        # Quiet: some tests aim at a closed port on purpose, and librdkafka would
+        # keep logging connection failures until the interpreter exits.
+        Producer({**producer_config(bootstrap, buffer), "log_level": 0}),
         topic,
         FixedClock(factories.NOW),
         buffer_wait_seconds=wait,

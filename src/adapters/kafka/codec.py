@@ -2,7 +2,7 @@
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import cattrs
@@ -16,6 +16,8 @@ from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
 SCHEMA_VERSION = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 _NON_FINITE = {math.inf: "+Inf", -math.inf: "-Inf"}
 
 _converter = cattrs.Converter()
@@ -100,8 +102,9 @@ def _data(result: Result) -> tuple[str, dict[str, Any]]:
     if isinstance(result, ForecastScore):
         return "forecast_score", body
     # From the millisecond timestamps the message carries, so it can be recomputed.
+    # isoformat(timespec="milliseconds") truncates, so truncate here too.
     started, finished = (
-        round(t.timestamp() * 1000) for t in (result.started_at, result.finished_at)
+        (t - _EPOCH) // _MILLISECOND for t in (result.started_at, result.finished_at)
     )
     body["seconds"] = (finished - started) / 1000
     return "etl_run", body

@@ -6,8 +6,9 @@ each column is converted in one pass chosen from its Core type:
 
 - integers with ``{:d}`` and floats with ``repr`` (the shortest text that reads
   back as the same double; NaN and ±Inf never get here, see ``values.py``);
-- text made only of letters, digits and ``_.:/-`` is quoted as it is, any other
-  text travels as a hex literal with a charset introducer (``_utf8mb4 X'7b7d'``).
+- text of printable ASCII without ``'`` or backslash is quoted as it is (nothing in
+  it is special between single quotes); any other text travels as a hex literal
+  with a charset introducer (``_utf8mb4 X'c3a9'``).
 
 So nothing in a value is ever parsed as SQL, whatever the server's
 ``NO_BACKSLASH_ESCAPES``, and a value of the wrong type raises instead.
@@ -28,7 +29,9 @@ Column = Callable[[Sequence[Any]], list[str]]
 Group = tuple[sa.Insert, sa.Table, list[Any]]
 _SLICE = 1000
 """Rows rendered at a time (bounds the memory of one table's text)."""
-_plain = re.compile(r"[A-Za-z0-9_.:/-]*").fullmatch
+# Printable ASCII but the quote and the backslash: nothing in it is special
+# between single quotes, in any SQL mode.
+_plain = re.compile(r"[ -&(-\[\]-~]*").fullmatch
 _PLACEHOLDER = r"(?:%s|%\(\w+\)s)"
 _VALUES = re.compile(
     rf"^(.*? VALUES )\({_PLACEHOLDER}(?:, {_PLACEHOLDER})*\)(.*)$", re.DOTALL

@@ -67,6 +67,7 @@ def _history(table: str, time: str, *columns: Any, key: Sequence[str] = ()) -> N
         _text("special", nullable=True),
         sa.PrimaryKeyConstraint(time, "series_id", *key),
         **OPTIONS,
+        if_not_exists=True,
     )
 
 
@@ -81,6 +82,7 @@ def _series() -> None:
         _ms("last_seen"),
         _fits("series", "name", 255),
         **OPTIONS,
+        if_not_exists=True,
     )
 
 
@@ -147,17 +149,22 @@ def _runs() -> None:
         _int("results_published"),
         _fits("etl_runs", "run_id", 64),
         **OPTIONS,
+        if_not_exists=True,
     )
 
 
 def upgrade() -> None:
-    """Create every table with its secondary index."""
+    """Create every table with its secondary index.
+
+    MySQL cannot roll DDL back, so a process killed half-way through leaves some
+    tables behind; ``if_not_exists`` lets the next start finish the job.
+    """
     _series()
     _statistics()
     _forecasts()
     _runs()
     for table, (index, columns) in INDEXES.items():
-        op.create_index(index, table, columns)
+        op.create_index(index, table, columns, if_not_exists=True)
 
 
 def downgrade() -> None:

@@ -1,0 +1,60 @@
+"""Bearer-token check and request metrics, applied to every route."""
+
+import hmac
+import time
+from typing import Any
+
+import falcon
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from adapters.rest.errors import Unauthorized
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
+
+
+class BearerToken:
+    """Refuses every data route unless ``Authorization: Bearer <token>``."""
+
+    def __init__(self, token: str) -> None:
+        self._expected = f"Bearer {token}".encode()
+
+    def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
+        if req.path in OPEN_PATHS:
+            return
+        given = (req.get_header("Authorization") or "").encode()
+        if not hmac.compare_digest(given, self._expected):
+            what = "wrong" if given else "missing"
+            raise Unauthorized(f"the bearer token is {what}")
+
+
+class RequestMetrics:
+    """Counts and times requests by route template and status code."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        labels = ("method", "route", "status")
+        self._count = Counter(
+            "monitoring_api_requests",
+            "HTTP requests served.",
+            labels,
+            registry=registry,
+        )
+        self._seconds = Histogram(
+            "monitoring_api_request_seconds",
+            "Time to serve an HTTP request.",
+            labels,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=registry,
+        )
+
+    def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, _res: Any, _ok: bool
+    ) -> None:
+        now = time.perf_counter()
+        seconds = now - getattr(req.context, "started", now)
+        route = req.uri_template or "unmatched"
+        labels = (req.method, route, str(resp.status_code))
+        self._count.labels(*labels).inc()
+        self._seconds.labels(*labels).observe(seconds)

@@ -1,0 +1,164 @@
+"""JSON Schemas of the API's bodies, the ``components.schemas`` of ``openapi.py``."""
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """The schema or JSON null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(**properties: Schema) -> Schema:
+    """An object with these properties, all required."""
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+KIND: Schema = {"type": "string", "enum": ["gauge", "counter"]}
+VALUE_KIND: Schema = {"type": "string", "enum": ["value", "per_second_rate"]}
+NUMBER = ref("Number")
+MAYBE = nullable(ref("Number"))
+
+_TEST = obj(statistic=NUMBER, p_value=NUMBER, stationary={"type": "boolean"})
+_STATIONARITY = [
+    "stationary",
+    "non_stationary",
+    "trend_stationary",
+    "difference_stationary",
+    "insufficient_data",
+]
+_STEPS = ["discovery", "window_stats", "metadata", "forecast", "scoring", "publish"]
+
+SCHEMAS: dict[str, Schema] = {
+    "Number": {
+        "description": "A number; non-finite values as in Prometheus' API.",
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string", "enum": ["NaN", "+Inf", "-Inf"]},
+        ],
+    },
+    "Problem": {
+        "description": "RFC 9457 problem details.",
+        **obj(type=STRING, title=STRING, status=INTEGER, detail=STRING),
+    },
+    "SeriesRef": obj(
+        id={"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        name=STRING,
+        labels={"type": "object", "additionalProperties": STRING},
+    ),
+    "Series": {
+        "allOf": [
+            ref("SeriesRef"),
+            obj(kind=KIND, first_seen=TIME, last_seen=TIME),
+        ]
+    },
+    "SeriesPage": obj(
+        data={"type": "array", "items": ref("Series")},
+        next_cursor=nullable(STRING),
+    ),
+    "Window": obj(
+        window=STRING,
+        window_seconds=INTEGER,
+        count=INTEGER,
+        min=MAYBE,
+        max=MAYBE,
+        avg=MAYBE,
+        stddev=MAYBE,
+        last=MAYBE,
+        last_timestamp=nullable(TIME),
+    ),
+    "Evaluation": obj(at=TIME, windows={"type": "array", "items": ref("Window")}),
+    "Values": obj(
+        series=ref("SeriesRef"),
+        kind=KIND,
+        value_kind=VALUE_KIND,
+        at=nullable(TIME),
+        windows={"type": "array", "items": ref("Window")},
+        last_sample=nullable(
+            obj(value=MAYBE, timestamp=TIME, age_seconds={"type": "number"})
+        ),
+    ),
+    "History": obj(
+        series=ref("SeriesRef"),
+        kind=KIND,
+        value_kind=VALUE_KIND,
+        **{"from": TIME, "to": TIME},
+        window=nullable(STRING),
+        points={"type": "array", "items": ref("Evaluation")},
+    ),
+    "MetadataResponse": obj(
+        series=ref("SeriesRef"), metadata=nullable(ref("Metadata"))
+    ),
+    "Metadata": obj(
+        computed_at=TIME,
+        lookback_seconds=INTEGER,
+        step_seconds=INTEGER,
+        sample_count=INTEGER,
+        stationarity={"type": "string", "enum": _STATIONARITY},
+        reason=nullable(STRING),
+        adf=nullable(_TEST),
+        kpss=nullable(_TEST),
+        acf={"type": "array", "items": NUMBER},
+        acf_significant_lags={"type": "array", "items": INTEGER},
+        seasonality=obj(period_seconds=nullable(INTEGER), strength=MAYBE),
+    ),
+    "ForecastResponse": obj(
+        series=ref("SeriesRef"),
+        forecast=nullable(ref("Forecast")),
+        score=nullable(ref("ForecastScore")),
+    ),
+    "Forecast": obj(
+        made_at=TIME,
+        step_seconds=INTEGER,
+        horizon_seconds=INTEGER,
+        model=STRING,
+        holdout_mae=NUMBER,
+        predicted=obj(min=NUMBER, max=NUMBER, avg=NUMBER),
+        points={"type": "array", "items": ref("ForecastPoint")},
+    ),
+    "ForecastPoint": obj(
+        timestamp=TIME,
+        mean=NUMBER,
+        lower_80=NUMBER,
+        upper_80=NUMBER,
+        lower_95=NUMBER,
+        upper_95=NUMBER,
+    ),
+    "ForecastScore": obj(
+        forecast_made_at=TIME,
+        scored_at=TIME,
+        model=STRING,
+        points_compared=INTEGER,
+        mae=NUMBER,
+        coverage_80=NUMBER,
+        coverage_95=NUMBER,
+    ),
+    "EtlRuns": obj(data={"type": "array", "items": ref("EtlRun")}),
+    "EtlRun": obj(
+        run_id=STRING,
+        started_at=TIME,
+        finished_at=TIME,
+        ok={"type": "boolean"},
+        steps={
+            "type": "array",
+            "items": obj(
+                step={"type": "string", "enum": _STEPS},
+                seconds=NUMBER,
+                error=nullable(STRING),
+            ),
+        },
+        series_count=INTEGER,
+        results_published=INTEGER,
+        seconds={"type": "number"},
+    ),
+    "Status": obj(status=STRING),
+}

@@ -1,0 +1,156 @@
+"""Domain results as JSON-ready dicts: RFC 3339 UTC times, non-finite floats as text."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import cattrs
+
+from adapters.kafka.codec import number, rfc3339, unix_to_rfc3339
+from monitoring_core.durations import format_duration
+from monitoring_core.forecasts import Forecast, ForecastScore
+from monitoring_core.metadata import SeriesMetadata
+from monitoring_core.runs import EtlRun
+from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
+from monitoring_core.windows import SeriesWindowStats, WindowStats
+
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(datetime, rfc3339)
+_converter.register_unstructure_hook(float, number)
+
+
+def series_ref(key: SeriesKey) -> dict[str, Any]:
+    """Id, name and labels."""
+    return {"id": key.id, "name": key.name, "labels": key.label_map}
+
+
+def series(record: SeriesRecord) -> dict[str, Any]:
+    """A stored series with its kind and when it was seen."""
+    return {
+        **series_ref(record.key),
+        "kind": record.kind.value,
+        "first_seen": rfc3339(record.first_seen),
+        "last_seen": rfc3339(record.last_seen),
+    }
+
+
+def page(records: Sequence[SeriesRecord], next_cursor: str | None) -> dict[str, Any]:
+    """One page of series and the cursor of the next (None at the end)."""
+    return {"data": [series(r) for r in records], "next_cursor": next_cursor}
+
+
+def _window(stats: WindowStats) -> dict[str, Any]:
+    return {
+        "window": format_duration(stats.window_seconds),
+        "window_seconds": stats.window_seconds,
+        "count": stats.count,
+        **{k: number(getattr(stats, k)) for k in ("min", "max", "avg", "stddev")},
+        "last": number(stats.last),
+        "last_timestamp": unix_to_rfc3339(stats.last_timestamp),
+    }
+
+
+def _evaluation(stats: SeriesWindowStats, only: int | None) -> dict[str, Any]:
+    chosen = [w for w in stats.windows if only is None or w.window_seconds == only]
+    return {"at": rfc3339(stats.at), "windows": [_window(w) for w in chosen]}
+
+
+def _last_sample(stats: SeriesWindowStats, now: datetime) -> dict[str, Any] | None:
+    timed = [w for w in stats.windows if w.last_timestamp is not None]
+    if not timed:
+        return None
+    newest = max(timed, key=lambda w: w.last_timestamp or 0.0)
+    stamp = newest.last_timestamp or 0.0
+    return {
+        "value": number(newest.last),
+        "timestamp": unix_to_rfc3339(stamp),
+        "age_seconds": round(now.timestamp() - stamp, 3),
+    }
+
+
+def _value_kind(kind: MetricKind) -> str:
+    return "per_second_rate" if kind is MetricKind.COUNTER else "value"
+
+
+def values(
+    key: SeriesKey, kind: MetricKind, stats: SeriesWindowStats | None, now: datetime
+) -> dict[str, Any]:
+    """The latest statistics of every window and the newest sample's age."""
+    latest = _evaluation(stats, None) if stats else {"at": None, "windows": []}
+    return {
+        "series": series_ref(key),
+        "kind": kind.value,
+        "value_kind": _value_kind(kind),
+        **latest,
+        "last_sample": _last_sample(stats, now) if stats else None,
+    }
+
+
+def history(
+    record: SeriesRecord,
+    found: Sequence[SeriesWindowStats],
+    span: tuple[datetime, datetime],
+    only: int | None,
+) -> dict[str, Any]:
+    """Statistics over time, oldest first, optionally of one window."""
+    points = [_evaluation(s, only) for s in found]
+    return {
+        "series": series_ref(record.key),
+        "kind": record.kind.value,
+        "value_kind": _value_kind(record.kind),
+        "from": rfc3339(span[0]),
+        "to": rfc3339(span[1]),
+        "window": None if only is None else format_duration(only),
+        "points": [p for p in points if p["windows"]],
+    }
+
+
+def metadata(record: SeriesRecord, found: SeriesMetadata | None) -> dict[str, Any]:
+    """The latest metadata, or None when no analysis ran yet."""
+    body: dict[str, Any] | None = None
+    if found is not None:
+        body = _converter.unstructure(found)
+        body.pop("series")
+    return {"series": series_ref(record.key), "metadata": body}
+
+
+def _forecast(found: Forecast) -> dict[str, Any]:
+    points = [
+        {**_converter.unstructure(p), "timestamp": unix_to_rfc3339(p.timestamp)}
+        for p in found.points
+    ]
+    return {
+        "made_at": rfc3339(found.made_at),
+        "step_seconds": found.step_seconds,
+        "horizon_seconds": found.horizon_seconds,
+        "model": found.model,
+        "holdout_mae": number(found.holdout_mae),
+        "predicted": {
+            "min": number(found.predicted_min),
+            "max": number(found.predicted_max),
+            "avg": number(found.predicted_avg),
+        },
+        "points": points,
+    }
+
+
+def forecast(
+    record: SeriesRecord, found: Forecast | None, score: ForecastScore | None
+) -> dict[str, Any]:
+    """The latest forecast and the latest score, each None when absent."""
+    scored: dict[str, Any] | None = None
+    if score is not None:
+        scored = _converter.unstructure(score)
+        scored.pop("series")
+    return {
+        "series": series_ref(record.key),
+        "forecast": _forecast(found) if found and found.points else None,
+        "score": scored,
+    }
+
+
+def runs(found: Sequence[EtlRun]) -> dict[str, Any]:
+    """Recent ETL cycles, newest first, with per-step seconds."""
+    return {
+        "data": [{**_converter.unstructure(r), "seconds": r.seconds} for r in found]
+    }

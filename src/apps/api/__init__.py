@@ -1,0 +1,1 @@
+"""The REST API service: stored results over HTTP, served by gunicorn."""

@@ -1,0 +1,43 @@
+"""The API service's settings, from ``MONITORING_*`` environment variables."""
+
+from collections.abc import Mapping
+
+import attrs
+
+from apps.env import Env
+
+
+@attrs.frozen(kw_only=True)
+class ApiConfig:
+    """Everything the API service needs, validated."""
+
+    database_url: str
+    port: int
+    workers: int
+    threads: int
+    token: str | None = attrs.field(repr=False)
+
+
+def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
+    """Read and validate; raises ConfigError naming every bad variable."""
+    env = Env(environ)
+    config = ApiConfig(
+        database_url=env.text(
+            "MONITORING_DATABASE_URL",
+            "sqlite:///monitoring.db",
+            r"(mysql\+pymysql|sqlite)://.*",
+            "a mysql+pymysql:// or sqlite:// URL",
+        ),
+        port=env.integer("MONITORING_API_PORT", 8080, minimum=0, maximum=65535),
+        workers=env.integer("MONITORING_API_WORKERS", 2, maximum=64),
+        threads=env.integer("MONITORING_API_THREADS", 4, maximum=64),
+        token=env.text(
+            "MONITORING_API_TOKEN",
+            "",
+            r"[\x21-\x7e]{0,512}",
+            "printable ASCII without spaces",
+        )
+        or None,
+    )
+    env.raise_if_invalid()
+    return config

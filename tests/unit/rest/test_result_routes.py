@@ -1,0 +1,156 @@
+"""Values, history, metadata, forecast and ETL runs of stored results."""
+
+import attrs
+import pytest
+from falcon import testing
+
+from adapters.in_memory.result_store import InMemoryResultStore
+from monitoring_core.series import SeriesKey
+from tests.support import factories
+
+REF = {
+    "id": factories.KEY.id,
+    "name": "node_load1",
+    "labels": {"instance": "db-1:9100", "job": "node"},
+}
+
+
+def test_values_are_the_latest_windows_with_the_sample_age(
+    client: testing.TestClient, key_id: str
+) -> None:
+    body = client.simulate_get(f"/v1/series/{key_id}/values").json
+    assert body["series"] == REF
+    assert body["kind"] == "gauge"
+    assert body["at"] == "2026-11-26T12:00:00.000Z"
+    hour, half_day = body["windows"]
+    assert hour["window"] == "1h"
+    assert (hour["max"], hour["last"], hour["avg"]) == ("+Inf", "NaN", 1.25)
+    assert half_day == {
+        "window": "12h",
+        "window_seconds": 43200,
+        "count": 0,
+        "min": None,
+        "max": None,
+        "avg": None,
+        "stddev": None,
+        "last": None,
+        "last_timestamp": None,
+    }
+    # The sample is 3 s before the evaluation, which is 7 s before "now".
+    assert body["last_sample"] == {
+        "value": "NaN",
+        "timestamp": "2026-11-26T11:59:57.000Z",
+        "age_seconds": 10.0,
+    }
+
+
+def test_values_of_a_series_without_statistics_are_empty(
+    store: InMemoryResultStore, client: testing.TestClient
+) -> None:
+    key = SeriesKey.of("lonely", {})
+    store.write([attrs.evolve(factories.metadata(), series=key)])
+    body = client.simulate_get(f"/v1/series/{key.id}/values").json
+    assert (body["at"], body["windows"], body["last_sample"]) == (None, [], None)
+
+
+def test_history_defaults_to_the_last_day(
+    client: testing.TestClient, key_id: str
+) -> None:
+    body = client.simulate_get(f"/v1/series/{key_id}/values/history").json
+    assert [p["at"] for p in body["points"]] == [
+        "2026-11-26T10:00:00.000Z",
+        "2026-11-26T12:00:00.000Z",
+    ]
+    assert body["to"] == "2026-11-26T12:00:07.000Z"
+    assert body["from"] == "2026-11-25T12:00:07.000Z"
+
+
+def test_history_accepts_unix_and_rfc3339_and_one_window(
+    client: testing.TestClient, key_id: str
+) -> None:
+    start = factories.NOW.timestamp() - 3600
+    query = {"from": str(start), "to": "2026-11-26T13:00:00+01:00", "window": "12h"}
+    body = client.simulate_get(f"/v1/series/{key_id}/values/history", params=query).json
+    assert body["window"] == "12h"
+    assert [p["at"] for p in body["points"]] == ["2026-11-26T12:00:00.000Z"]
+    assert [w["window"] for w in body["points"][0]["windows"]] == ["12h"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-11-26"}, "to"),
+        ({"to": "2026-11-26T12:00:00"}, "to"),
+        ({"from": "1e99"}, "from"),
+        ({"from": "99999999999999"}, "from"),
+        ({"from": "2026-11-27T00:00:00Z", "to": "2026-11-26T00:00:00Z"}, "from"),
+        ({"from": "2026-11-01T00:00:00Z", "to": "2026-11-26T00:00:00Z"}, "from"),
+        ({"window": "an hour"}, "window"),
+    ],
+)
+def test_bad_history_parameter_is_a_400_naming_it(
+    client: testing.TestClient, key_id: str, query: dict[str, str], parameter: str
+) -> None:
+    result = client.simulate_get(f"/v1/series/{key_id}/values/history", params=query)
+    assert result.status_code == 400
+    assert result.json["parameter"] == parameter
+
+
+def test_metadata(client: testing.TestClient, key_id: str) -> None:
+    body = client.simulate_get(f"/v1/series/{key_id}/metadata").json
+    found = body["metadata"]
+    assert body["series"] == REF
+    assert found["stationarity"] == "trend_stationary"
+    assert found["adf"] == {"statistic": -1.2, "p_value": 0.6, "stationary": False}
+    assert found["acf"] == [1.0, 0.5, 0.25]
+    assert found["acf_significant_lags"] == [1]
+    assert found["seasonality"] == {"period_seconds": 3600, "strength": 0.8}
+    assert found["computed_at"] == "2026-11-26T12:00:00.000Z"
+
+
+def test_forecast_with_intervals_and_score(
+    client: testing.TestClient, key_id: str
+) -> None:
+    body = client.simulate_get(f"/v1/series/{key_id}/forecast").json
+    forecast, score = body["forecast"], body["score"]
+    assert forecast["model"] == "ses"
+    assert forecast["predicted"] == {"min": 1.0, "max": 10.0, "avg": 5.5}
+    assert forecast["points"][0] == {
+        "timestamp": "2026-11-26T12:01:00.000Z",
+        "mean": 1.0,
+        "lower_80": 0.0,
+        "upper_80": 2.0,
+        "lower_95": -1.0,
+        "upper_95": 3.0,
+    }
+    assert (score["mae"], score["coverage_95"]) == (0.5, 1.0)
+
+
+def test_forecast_and_metadata_are_null_when_absent(
+    client: testing.TestClient,
+) -> None:
+    other = SeriesKey.of("up", {"instance": "host-0", "job": "db"}).id
+    assert client.simulate_get(f"/v1/series/{other}/forecast").json["forecast"] is None
+    assert client.simulate_get(f"/v1/series/{other}/metadata").json["metadata"] is None
+
+
+def test_etl_runs_with_step_times(client: testing.TestClient) -> None:
+    body = client.simulate_get("/v1/etl/runs", params={"limit": "5"}).json
+    (run,) = body["data"]
+    assert run["run_id"] == "abc"
+    assert run["steps"][1] == {"step": "publish", "seconds": 0.1, "error": "down"}
+    assert run["seconds"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/metadata", "/values", "/values/history", "/forecast"]
+)
+@pytest.mark.parametrize("series_id", ["0123456789abcdef", "nonsense"])
+def test_unknown_series_is_a_404_problem(
+    client: testing.TestClient, path: str, series_id: str
+) -> None:
+    result = client.simulate_get(f"/v1/series/{series_id}{path}")
+    assert result.status_code == 404
+    assert result.headers["content-type"] == "application/problem+json"
+    assert result.json["title"] == "Unknown series"
