@@ -47,7 +47,8 @@ _converter.register_unstructure_hook(datetime, rfc3339)
 _converter.register_unstructure_hook(float, number)
 
 
-def _window(stats: WindowStats) -> dict[str, Any]:
+def window_body(stats: WindowStats) -> dict[str, Any]:
+    """One window's statistics as JSON (shared by the topic and the REST API)."""
     return {
         "window": format_duration(stats.window_seconds),
         "window_seconds": stats.window_seconds,
@@ -66,11 +67,12 @@ def _window_stats(result: SeriesWindowStats) -> dict[str, Any]:
         "kind": result.kind.value,
         "value_kind": "per_second_rate" if rate else "value",
         "at": rfc3339(result.at),
-        "windows": [_window(w) for w in result.windows],
+        "windows": [window_body(w) for w in result.windows],
     }
 
 
-def _forecast(result: Forecast) -> dict[str, Any]:
+def forecast_body(result: Forecast) -> dict[str, Any]:
+    """A forecast as JSON (shared by the topic and the REST API)."""
     points = [
         {**_converter.unstructure(p), "timestamp": unix_to_rfc3339(p.timestamp)}
         for p in result.points
@@ -94,7 +96,7 @@ def _data(result: Result) -> tuple[str, dict[str, Any]]:
     if isinstance(result, SeriesWindowStats):
         return "window_stats", _window_stats(result)
     if isinstance(result, Forecast):
-        return "forecast", _forecast(result)
+        return "forecast", forecast_body(result)
     body: dict[str, Any] = _converter.unstructure(result)
     body.pop("series", None)
     if isinstance(result, SeriesMetadata):

@@ -6,13 +6,19 @@ from typing import Any
 
 import cattrs
 
-from adapters.kafka.codec import number, rfc3339, unix_to_rfc3339
+from adapters.kafka.codec import (
+    forecast_body,
+    number,
+    rfc3339,
+    unix_to_rfc3339,
+    window_body,
+)
 from monitoring_core.durations import format_duration
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
-from monitoring_core.windows import SeriesWindowStats, WindowStats
+from monitoring_core.windows import SeriesWindowStats
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(datetime, rfc3339)
@@ -39,20 +45,9 @@ def page(records: Sequence[SeriesRecord], next_cursor: str | None) -> dict[str, 
     return {"data": [series(r) for r in records], "next_cursor": next_cursor}
 
 
-def _window(stats: WindowStats) -> dict[str, Any]:
-    return {
-        "window": format_duration(stats.window_seconds),
-        "window_seconds": stats.window_seconds,
-        "count": stats.count,
-        **{k: number(getattr(stats, k)) for k in ("min", "max", "avg", "stddev")},
-        "last": number(stats.last),
-        "last_timestamp": unix_to_rfc3339(stats.last_timestamp),
-    }
-
-
 def _evaluation(stats: SeriesWindowStats, only: int | None) -> dict[str, Any]:
     chosen = [w for w in stats.windows if only is None or w.window_seconds == only]
-    return {"at": rfc3339(stats.at), "windows": [_window(w) for w in chosen]}
+    return {"at": rfc3339(stats.at), "windows": [window_body(w) for w in chosen]}
 
 
 def _last_sample(stats: SeriesWindowStats, now: datetime) -> dict[str, Any] | None:
@@ -114,26 +109,6 @@ def metadata(record: SeriesRecord, found: SeriesMetadata | None) -> dict[str, An
     return {"series": series_ref(record.key), "metadata": body}
 
 
-def _forecast(found: Forecast) -> dict[str, Any]:
-    points = [
-        {**_converter.unstructure(p), "timestamp": unix_to_rfc3339(p.timestamp)}
-        for p in found.points
-    ]
-    return {
-        "made_at": rfc3339(found.made_at),
-        "step_seconds": found.step_seconds,
-        "horizon_seconds": found.horizon_seconds,
-        "model": found.model,
-        "holdout_mae": number(found.holdout_mae),
-        "predicted": {
-            "min": number(found.predicted_min),
-            "max": number(found.predicted_max),
-            "avg": number(found.predicted_avg),
-        },
-        "points": points,
-    }
-
-
 def forecast(
     record: SeriesRecord, found: Forecast | None, score: ForecastScore | None
 ) -> dict[str, Any]:
@@ -144,7 +119,7 @@ def forecast(
         scored.pop("series")
     return {
         "series": series_ref(record.key),
-        "forecast": _forecast(found) if found and found.points else None,
+        "forecast": forecast_body(found) if found and found.points else None,
         "score": scored,
     }
 
