@@ -6,9 +6,8 @@ import attrs
 
 from apps.env import Env
 from apps.kafka_settings import HOST_PORTS, TOPIC
+from monitoring_core.selectors import EVERY_SERIES
 from monitoring_core.services.settings import EtlSettings
-
-EVERY_SERIES = '{__name__=~".+"}'
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +32,7 @@ class EtlConfig:
 
 
 def _settings(env: Env) -> EtlSettings:
-    selectors = env.selectors("MONITORING_SERIES_SELECTORS", EVERY_SERIES)
+    selectors = env.selectors("MONITORING_SERIES_SELECTORS", EVERY_SERIES.to_promql())
     # Unset means "forecast what is analysed"; "none" leaves only the SLA set.
     forecast = env.selectors_or_none("MONITORING_FORECAST_SELECTORS")
     return EtlSettings(

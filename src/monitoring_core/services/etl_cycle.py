@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitoring_core.errors import MonitoringError
-from monitoring_core.forecasts import Forecast, ForecastScore
+from monitoring_core.forecasts import Forecast
 from monitoring_core.ports import (
     Clock,
     EtlTelemetry,
@@ -111,7 +111,7 @@ class EtlCycle:
             Step.FORECAST, lambda: self._forecast(to_forecast, at), nothing
         )
         results += forecasts
-        results += steps.run(Step.SCORING, lambda: self._score(histories, at), [])
+        results += steps.run(Step.SCORING, lambda: self.ledger.score(histories, at), [])
         return results
 
     def _selectors_to_forecast(self) -> list[Selector]:
@@ -144,11 +144,6 @@ class EtlCycle:
             histories, self._settings.horizon_steps, at, self._metadata.latest()
         )
         return forecasts, histories
-
-    def _score(
-        self, histories: Sequence[SeriesHistory], at: datetime
-    ) -> list[ForecastScore]:
-        return self.ledger.score(histories, at)
 
     def _publish(self, results: Sequence[Result]) -> int:
         self._publisher.publish(results)
