@@ -9,7 +9,6 @@ same gunicorn settings) gives the ceiling. Appends a section to
 """
 
 import argparse
-import os
 import re
 import subprocess
 import sys
@@ -21,6 +20,10 @@ from pathlib import Path
 import falcon
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import host  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 
@@ -109,15 +112,7 @@ def main() -> None:
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown",
-    )
-    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+    return f"{host.cpu()}, Python {sys.version.split()[0]}"
 
 
 def render(

@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import host  # noqa: E402
 
 from tests.support.prometheus import backfill_file, private_prometheus  # noqa: E402
 
@@ -185,22 +188,11 @@ def naive_per_series(
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
     mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
     prom = subprocess.run(
         ["prometheus", "--version"], capture_output=True, text=True
     ).stdout.splitlines()[0]
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python "
-        f"{platform.python_version()}, {prom}"
-    )
+    return f"{host.cpu()}, {mem:.0f} GiB, Python {platform.python_version()}, {prom}"
 
 
 def main() -> None:

@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import host  # noqa: E402
 
 from adapters.kafka.result_feed import kafka_feed  # noqa: E402
 from adapters.kafka.result_publisher import ensure_topic  # noqa: E402
@@ -78,15 +81,7 @@ def drain(
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    return f"{host.cpu()}, Python {platform.python_version()}"
 
 
 def main() -> None:

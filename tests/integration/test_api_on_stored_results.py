@@ -10,28 +10,16 @@ from adapters.in_memory.clock import FixedClock
 from adapters.kafka.codec import encode
 from adapters.rest.api import create_app
 from adapters.sql.result_store import sql_store
-from tests.integration.test_etl_end_to_end import consume_all, etl_env, run_etl
 from tests.support import factories
+from tests.support.etl import store_one_etl_run
 from tests.support.mariadb import private_mariadb
-from tests.support.prometheus import free_port
-from tests.support.storage import running_storage, storage_env, wait_until_stored
 
 
 @pytest.fixture(scope="module")
 def stored(dataset_prometheus: str, kafka_bootstrap: str) -> Iterator[dict[str, Any]]:
     """MariaDB holding one real ETL cycle, stored by `monitoring storage`."""
-    topic = f"api-{free_port()}"
-    assert (
-        run_etl(
-            etl_env(dataset_prometheus, kafka_bootstrap, topic), "--once"
-        ).returncode
-        == 0
-    )
-    messages = consume_all(kafka_bootstrap, topic)
     with private_mariadb() as db:
-        env = storage_env(kafka_bootstrap, topic, db.url)
-        with running_storage(env):
-            wait_until_stored(kafka_bootstrap, topic, env["MONITORING_KAFKA_GROUP"])
+        messages = store_one_etl_run(dataset_prometheus, kafka_bootstrap, db.url, "api")
         with sql_store(db.url) as store:
             client = testing.TestClient(
                 create_app(store, FixedClock(factories.NOW), token=None)

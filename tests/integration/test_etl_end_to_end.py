@@ -1,84 +1,21 @@
 """`monitoring etl --once` on a backfilled Prometheus and a real Kafka broker."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pytest
-from confluent_kafka import Consumer
 
 from adapters.prometheus.client import PrometheusHttp
 from tests.support import dataset
+from tests.support.etl import consume_all, etl_env, run_etl
 from tests.support.prometheus import free_port
 from tests.support.schemas import validate
 
 DATA = {
     key.id: (key, kind, samples) for key, (kind, samples) in dataset.build().items()
 }
-
-
-def run_etl(
-    env: dict[str, str], *args: str, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """Run the real console entry point in a child process."""
-    return subprocess.run(
-        [sys.executable, "-m", "apps.cli", "etl", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def etl_env(prometheus: str, kafka: str, topic: str) -> dict[str, str]:
-    return {
-        "MONITORING_PROMETHEUS_URL": prometheus,
-        "MONITORING_KAFKA_BOOTSTRAP": kafka,
-        "MONITORING_KAFKA_TOPIC": topic,
-        "MONITORING_SERIES_SELECTORS": '{__name__=~"test_.*"}',
-        "MONITORING_METADATA_LOOKBACK": "12h",
-        "MONITORING_METADATA_STEP": "1m",
-        "MONITORING_ETL_METRICS_PORT": "0",
-        "MONITORING_KAFKA_FLUSH_SECONDS": "5",
-    }
-
-
-def consume_all(
-    bootstrap: str, topic: str, timeout: float = 30
-) -> list[dict[str, Any]]:
-    """Every message on the topic, read until the etl_run record and a quiet second."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": topic,
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    messages: list[dict[str, Any]] = []
-    deadline = datetime.now().timestamp() + timeout
-    try:
-        while datetime.now().timestamp() < deadline:
-            msg = consumer.poll(1.0)
-            if msg is None:
-                if any(m["type"] == "etl_run" for m in messages):
-                    break
-                continue
-            assert msg.error() is None, msg.error()
-            body = json.loads(msg.value())
-            series = body["series"]
-            expected_key = series["id"] if series else body["data"]["run_id"]
-            assert msg.key().decode() == expected_key
-            messages.append(body)
-    finally:
-        consumer.close()
-    return messages
 
 
 @pytest.fixture(scope="module")

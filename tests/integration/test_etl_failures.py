@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from tests.integration.test_etl_end_to_end import consume_all, etl_env, run_etl
+from tests.support.etl import consume_all, etl_env, run_etl
 from tests.support.prometheus import free_port
 
 

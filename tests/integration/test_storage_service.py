@@ -18,8 +18,8 @@ from monitoring_core.forecasts import Forecast
 from monitoring_core.ports import Result
 from monitoring_core.series import SeriesKey
 from monitoring_core.windows import SeriesWindowStats
-from tests.integration.test_etl_end_to_end import consume_all, etl_env, run_etl
 from tests.support import factories
+from tests.support.etl import store_one_etl_run
 from tests.support.mariadb import PrivateMariaDb, private_mariadb
 from tests.support.prometheus import free_port
 from tests.support.storage import (
@@ -65,17 +65,9 @@ def read_back(url: str, message: dict[str, Any]) -> Result | None:
 def test_every_result_of_an_etl_run_is_stored_field_for_field(
     dataset_prometheus: str, kafka_bootstrap: str, mariadb: PrivateMariaDb
 ) -> None:
-    topic = f"store-{free_port()}"
-    assert (
-        run_etl(
-            etl_env(dataset_prometheus, kafka_bootstrap, topic), "--once"
-        ).returncode
-        == 0
+    messages = store_one_etl_run(
+        dataset_prometheus, kafka_bootstrap, mariadb.url, "store"
     )
-    messages = consume_all(kafka_bootstrap, topic)
-    env = storage_env(kafka_bootstrap, topic, mariadb.url)
-    with running_storage(env):
-        wait_until_stored(kafka_bootstrap, topic, env["MONITORING_KAFKA_GROUP"])
     kinds = {m["type"] for m in messages}
     assert kinds == {"window_stats", "metadata", "forecast", "etl_run"}
     for message in messages:

@@ -9,6 +9,7 @@ from monitoring_core.metadata import (
     Stationarity,
     StationarityTest,
 )
+from monitoring_core.ports import Result
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
@@ -116,3 +117,16 @@ def etl_run() -> EtlRun:
         series_count=3,
         results_published=0,
     )
+
+
+def every_result() -> list[Result]:
+    """One of each kind of result, counters and insufficient metadata included."""
+    return [
+        window_stats(),
+        window_stats(MetricKind.COUNTER),
+        forecast(),
+        metadata(),
+        insufficient_metadata(),
+        score(),
+        etl_run(),
+    ]

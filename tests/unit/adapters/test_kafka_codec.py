@@ -13,15 +13,7 @@ from tests.support.schemas import validate
 
 @pytest.mark.parametrize(
     "result",
-    [
-        factories.window_stats(),
-        factories.window_stats(MetricKind.COUNTER),
-        factories.forecast(),
-        factories.metadata(),
-        factories.insufficient_metadata(),
-        factories.score(),
-        factories.etl_run(),
-    ],
+    factories.every_result(),
 )
 def test_every_result_validates_against_its_schema(result: object) -> None:
     key, envelope = encode(result, factories.NOW)  # type: ignore[arg-type]

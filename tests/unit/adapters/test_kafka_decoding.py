@@ -7,18 +7,9 @@ import pytest
 from adapters.kafka.codec import encode, to_bytes
 from adapters.kafka.decoding import MAX_PAYLOAD_BYTES, MessageRejected, decode
 from monitoring_core.ports import Result
-from monitoring_core.series import MetricKind
 from tests.support import factories
 
-ALL = [
-    factories.window_stats(),
-    factories.window_stats(MetricKind.COUNTER),
-    factories.forecast(),
-    factories.metadata(),
-    factories.insufficient_metadata(),
-    factories.score(),
-    factories.etl_run(),
-]
+ALL = factories.every_result()
 
 
 @pytest.mark.parametrize("result", ALL)
