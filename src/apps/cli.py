@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from apps.logs import configure_logging
+from apps.sla.client_cli import add_parser as add_sla_client
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("storage", help="store the results topic in the database")
     commands.add_parser("api", help="serve stored results over HTTP (REST)")
+    commands.add_parser(
+        "sla-manager", help="serve SLAs, violations and predictions over gRPC"
+    )
+    add_sla_client(commands)
     db = commands.add_parser(
         "db", help="database schema migrations (MONITORING_DATABASE_URL)"
     )
@@ -50,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from apps.api.main import run as run_api
 
         return run_api()
+    if args.command == "sla-manager":
+        from apps.sla.main import run as run_sla_manager
+
+        return run_sla_manager()
+    if args.command == "sla":
+        from apps.sla.client_cli import run as run_sla_client
+
+        return run_sla_client(args)
     from apps.db import run as run_db
 
     return run_db(args.action, getattr(args, "revision", None))

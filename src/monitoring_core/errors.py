@@ -23,3 +23,25 @@ class PublishError(MonitoringError):
 
 class StoreUnavailable(MonitoringError):
     """The result store (the database) could not be reached or refused a write."""
+
+
+class InvalidSla(MonitoringError, ValueError):
+    """An SLA definition with wrong fields; ``fields`` maps each to its reason."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        super().__init__(
+            "; ".join(f"{field}: {reason}" for field, reason in self.fields.items())
+        )
+
+
+class SlaNotFound(MonitoringError, LookupError):
+    """No SLA of that name is stored."""
+
+
+class VersionConflict(MonitoringError):
+    """The stored SLA changed since the version the caller based its change on."""
+
+
+class SlaManagerUnavailable(MonitoringError):
+    """The SLA manager could not be reached or refused the call."""

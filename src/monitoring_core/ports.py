@@ -10,7 +10,13 @@ from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
-from monitoring_core.series import SeriesHistory, SeriesInfo, SeriesRecord
+from monitoring_core.series import (
+    SeriesHistory,
+    SeriesInfo,
+    SeriesRecord,
+    SeriesSamples,
+)
+from monitoring_core.sla import Sla
 from monitoring_core.windows import SeriesWindowStats
 
 Result = SeriesWindowStats | SeriesMetadata | Forecast | ForecastScore | EtlRun
@@ -271,4 +277,78 @@ class IngestTelemetry(Protocol):
 
     def observe_store_failure(self) -> None:
         """A write failed and will be retried."""
+        ...
+
+
+class SampleSource(Protocol):
+    """Raw samples, exactly as scraped, for judging objectives slice by slice."""
+
+    def samples(
+        self, selector: Selector, start: datetime, end: datetime
+    ) -> list[SeriesSamples]:
+        """Every sample in ``[start, end)`` of every series the selector matches.
+
+        Raises:
+            SourceUnavailable: the source could not answer.
+        """
+        ...
+
+
+class ForecastLookup(Protocol):
+    """The latest stored forecast of a series (a subset of ResultQueries)."""
+
+    def latest_forecast(self, series_id: str) -> Forecast | None:
+        """The newest forecast of the series, None when there is none.
+
+        Raises:
+            StoreUnavailable: the store could not be read.
+        """
+        ...
+
+
+class SlaRepository(Protocol):
+    """Where SLA definitions live (the project's SQL database)."""
+
+    def get(self, name: str) -> Sla | None:
+        """The stored SLA of that name, None when there is none.
+
+        Raises:
+            StoreUnavailable: the store could not be read.
+        """
+        ...
+
+    def all(self) -> list[Sla]:
+        """Every stored SLA, by name.
+
+        Raises:
+            StoreUnavailable: the store could not be read.
+        """
+        ...
+
+    def put(self, sla: Sla, expected_version: int | None) -> tuple[Sla, bool]:
+        """Create or replace an SLA in one transaction.
+
+        Args:
+            sla: the new definition (its version is ignored).
+            expected_version: the version the caller based the change on, 0 for
+                "must not exist yet", None for an unconditional write.
+
+        Returns:
+            The stored SLA with its version, and whether anything changed; an
+            identical definition is not written again and keeps its version.
+
+        Raises:
+            VersionConflict: the stored version is not ``expected_version``.
+            StoreUnavailable: the store could not be written.
+        """
+        ...
+
+    def delete(self, name: str, expected_version: int | None) -> None:
+        """Delete an SLA.
+
+        Raises:
+            SlaNotFound: there is no SLA of that name.
+            VersionConflict: the stored version is not ``expected_version``.
+            StoreUnavailable: the store could not be written.
+        """
         ...

@@ -116,3 +116,11 @@ class SeriesHistory:
     def measured(self) -> list[float]:
         """The values that are not NaN."""
         return [v for v in self.values if not math.isnan(v)]
+
+
+@attrs.frozen
+class SeriesSamples:
+    """The raw samples of one series, ``(unix time, value)`` oldest first."""
+
+    key: SeriesKey
+    samples: tuple[tuple[float, float], ...]

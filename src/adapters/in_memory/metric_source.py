@@ -8,7 +8,13 @@ from datetime import datetime
 from monitoring_core.errors import SourceUnavailable
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Selector
-from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo, SeriesKey
+from monitoring_core.series import (
+    MetricKind,
+    SeriesHistory,
+    SeriesInfo,
+    SeriesKey,
+    SeriesSamples,
+)
 from monitoring_core.windows import SeriesWindowStats, compute_window_stats
 
 Samples = list[tuple[float, float]]
@@ -114,6 +120,21 @@ class InMemoryMetricSource(MetricSource):
                         values=values,
                     )
                 )
+        return out
+
+    def samples(
+        self, selector: Selector, start: datetime, end: datetime
+    ) -> list[SeriesSamples]:
+        """The raw samples (counters too: no rate) in ``[start, end)``."""
+        self._check()
+        lo, hi = start.timestamp(), end.timestamp()
+        out = []
+        for key, (_, samples) in sorted(
+            self._series.items(), key=lambda kv: kv[0].canonical
+        ):
+            inside = tuple((t, v) for t, v in samples if lo <= t < hi)
+            if inside and selector.matches(key.name, key.label_map):
+                out.append(SeriesSamples(key=key, samples=inside))
         return out
 
 

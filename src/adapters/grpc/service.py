@@ -1,0 +1,204 @@
+"""The SlaManager gRPC servicer: protobuf in, the core's use cases, status codes out."""
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn, TypeVar
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from adapters.grpc import convert
+from adapters.grpc.generated import sla_manager_pb2 as pb
+from adapters.grpc.generated import sla_manager_pb2_grpc as pb_grpc
+from monitoring_core.durations import parse_duration
+from monitoring_core.errors import (
+    InvalidDuration,
+    InvalidSla,
+    SlaNotFound,
+    SourceUnavailable,
+    StoreUnavailable,
+    VersionConflict,
+)
+from monitoring_core.ports import Clock
+from monitoring_core.services.sla_manager import (
+    DEFAULT_HORIZON,
+    DEFAULT_WINDOWS,
+    SlaManager,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 256 * 1024
+"""Larger requests are refused as INVALID_ARGUMENT (gRPC's own limit is higher)."""
+MAX_WINDOWS = 10
+MAX_HORIZON_SECONDS = 6 * 3600
+T = TypeVar("T")
+
+
+def _abort_invalid(context: grpc.ServicerContext, fields: dict[str, str]) -> NoReturn:
+    """INVALID_ARGUMENT with a google.rpc.BadRequest naming every wrong field."""
+    message = "; ".join(f"{field}: {reason}" for field, reason in fields.items())
+    detail = any_pb2.Any()
+    detail.Pack(
+        error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=field, description=reason
+                )
+                for field, reason in fields.items()
+            ]
+        )
+    )
+    status = status_pb2.Status(
+        code=code_pb2.INVALID_ARGUMENT, message=message, details=[detail]
+    )
+    context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("abort_with_status returned")  # pragma: no cover
+
+
+@contextmanager
+def _translated(context: grpc.ServicerContext) -> Iterator[None]:
+    """Map the core's errors to status codes; anything else is INTERNAL, logged."""
+    try:
+        yield
+    except InvalidSla as exc:
+        _abort_invalid(context, exc.fields)
+    except SlaNotFound as exc:
+        context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+    except VersionConflict as exc:
+        context.abort(grpc.StatusCode.ABORTED, str(exc))
+    except (SourceUnavailable, StoreUnavailable) as exc:
+        log.warning("dependency unavailable: %s", exc)
+        context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+
+
+def _duration(
+    context: grpc.ServicerContext, field: str, text: str, default: int, limit: int
+) -> int:
+    if not text:
+        return default
+    try:
+        seconds = parse_duration(text)
+    except InvalidDuration as exc:
+        _abort_invalid(context, {field: str(exc)})
+    if seconds > limit:
+        _abort_invalid(context, {field: f"{text} is longer than the {limit} s allowed"})
+    return seconds
+
+
+def _check_size(context: grpc.ServicerContext, request: object) -> None:
+    size = getattr(request, "ByteSize", lambda: 0)()
+    if size > MAX_REQUEST_BYTES:
+        _abort_invalid(
+            context,
+            {"request": f"{size} bytes; at most {MAX_REQUEST_BYTES} are accepted"},
+        )
+
+
+class SlaManagerServicer(pb_grpc.SlaManagerServicer):
+    """Serves the core's SlaManager over gRPC.
+
+    Args:
+        manager: the use cases.
+        clock: the time stamped on reports.
+    """
+
+    def __init__(self, manager: SlaManager, clock: Clock) -> None:
+        self._manager = manager
+        self._clock = clock
+
+    def _run(self, context: grpc.ServicerContext, call: Callable[[], T]) -> T:
+        with _translated(context):
+            return call()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ApplySla(  # noqa: N802 - the name is the RPC's
+        self, request: pb.ApplySlaRequest, context: grpc.ServicerContext
+    ) -> pb.ApplySlaResponse:
+        """Validate everything, then create or replace."""
+        _check_size(context, request)
+        if not request.HasField("sla"):
+            _abort_invalid(context, {"sla": "missing"})
+        draft = convert.draft_from_message(request.sla)
+        expected = (
+            request.expected_version if request.HasField("expected_version") else None
+        )
+        sla, changed = self._run(context, lambda: self._manager.apply(draft, expected))
+        return pb.ApplySlaResponse(sla=convert.sla_message(sla), changed=changed)
+
+    def GetSla(  # noqa: N802
+        self, request: pb.GetSlaRequest, context: grpc.ServicerContext
+    ) -> pb.Sla:
+        """One SLA."""
+        sla = self._run(context, lambda: self._manager.get(request.name))
+        return convert.sla_message(sla)
+
+    def ListSlas(  # noqa: N802
+        self, request: pb.ListSlasRequest, context: grpc.ServicerContext
+    ) -> pb.ListSlasResponse:
+        """Every SLA."""
+        slas = self._run(context, self._manager.list_slas)
+        return pb.ListSlasResponse(slas=[convert.sla_message(s) for s in slas])
+
+    def DeleteSla(  # noqa: N802
+        self, request: pb.DeleteSlaRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteSlaResponse:
+        """Delete one SLA."""
+        expected = (
+            request.expected_version if request.HasField("expected_version") else None
+        )
+        self._run(context, lambda: self._manager.delete(request.name, expected))
+        return pb.DeleteSlaResponse()
+
+    def GetViolations(  # noqa: N802
+        self, request: pb.GetViolationsRequest, context: grpc.ServicerContext
+    ) -> pb.ViolationsReport:
+        """Past violations over each window."""
+        if len(request.windows) > MAX_WINDOWS:
+            _abort_invalid(context, {"windows": f"at most {MAX_WINDOWS} windows"})
+        limit = self._manager.limits.max_window_seconds
+        windows = (
+            tuple(
+                _duration(context, f"windows[{i}]", text, 0, limit)
+                for i, text in enumerate(request.windows)
+            )
+            or DEFAULT_WINDOWS
+        )
+        at = self._clock.now()
+        found = self._run(
+            context, lambda: self._manager.violations(request.name, windows)
+        )
+        return convert.violations_message(request.name, at, found)
+
+    def _prediction(
+        self, context: grpc.ServicerContext, name: str, horizon: int
+    ) -> pb.PredictionReport:
+        report = self._run(context, lambda: self._manager.predict(name, horizon))
+        return convert.prediction_message(report, horizon)
+
+    def PredictViolations(  # noqa: N802
+        self, request: pb.PredictViolationsRequest, context: grpc.ServicerContext
+    ) -> pb.PredictionReport:
+        """Predicted violations over the horizon."""
+        horizon = _duration(
+            context, "horizon", request.horizon, DEFAULT_HORIZON, MAX_HORIZON_SECONDS
+        )
+        return self._prediction(context, request.name, horizon)
+
+    def GetStatus(  # noqa: N802
+        self, request: pb.GetStatusRequest, context: grpc.ServicerContext
+    ) -> pb.PredictionReport:
+        """Status now, with the default horizon's prediction."""
+        return self._prediction(context, request.name, DEFAULT_HORIZON)
+
+    def ListForecastTargets(  # noqa: N802
+        self, request: pb.ListForecastTargetsRequest, context: grpc.ServicerContext
+    ) -> pb.ListForecastTargetsResponse:
+        """The selectors the ETL must forecast."""
+        selectors = self._run(context, self._manager.forecast_targets)
+        return pb.ListForecastTargetsResponse(
+            selectors=[s.to_promql() for s in selectors]
+        )

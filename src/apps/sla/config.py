@@ -1,0 +1,75 @@
+"""The SLA manager's settings, from ``MONITORING_*`` environment variables."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from apps.env import Env
+
+TOKEN_PATTERN = r"[\x21-\x7e]{0,512}"
+"""Printable ASCII without spaces: a bearer token as it goes in metadata."""
+
+
+@attrs.frozen(kw_only=True)
+class SlaManagerConfig:
+    """Everything ``monitoring sla-manager`` needs, validated."""
+
+    database_url: str
+    migrate: bool
+    prometheus_url: str
+    prometheus_timeout_seconds: int
+    port: int
+    token: str | None = attrs.field(repr=False)
+    tls_cert: Path | None
+    tls_key: Path | None
+    max_objectives: int
+    coverage_floor: float
+    """A share: below it a series is insufficient_data."""
+
+
+def _file(env: Env, name: str) -> Path | None:
+    raw = env.text(name, "")
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        env.errors.append(f"{name}={raw!r}: no such file")
+    return path
+
+
+def load_sla_manager_config(
+    environ: Mapping[str, str] | None = None,
+) -> SlaManagerConfig:
+    """Read and validate; raises ConfigError naming every bad variable."""
+    env = Env(environ)
+    config = SlaManagerConfig(
+        database_url=env.text(
+            "MONITORING_DATABASE_URL",
+            "sqlite:///monitoring.db",
+            r"(mysql\+pymysql|sqlite)://.*",
+            "a mysql+pymysql:// or sqlite:// URL",
+        ),
+        migrate=env.flag("MONITORING_DATABASE_MIGRATE", True),
+        prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
+        prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
+        port=env.integer("MONITORING_GRPC_PORT", 50051, minimum=0, maximum=65535),
+        token=env.text(
+            "MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII without spaces"
+        )
+        or None,
+        tls_cert=_file(env, "MONITORING_GRPC_TLS_CERT"),
+        tls_key=_file(env, "MONITORING_GRPC_TLS_KEY"),
+        max_objectives=env.integer("MONITORING_SLA_MAX_OBJECTIVES", 20, maximum=1000),
+        coverage_floor=env.integer(
+            "MONITORING_SLA_COVERAGE_FLOOR", 90, minimum=0, maximum=100
+        )
+        / 100,
+    )
+    if (config.tls_cert is None) != (config.tls_key is None):
+        env.errors.append(
+            "MONITORING_GRPC_TLS_CERT and MONITORING_GRPC_TLS_KEY go together: "
+            "set both for TLS, or neither"
+        )
+    env.raise_if_invalid()
+    return config

@@ -1,0 +1,74 @@
+"""Wiring of the SLA manager from its validated configuration."""
+
+from collections.abc import Iterator
+
+from dependency_injector import containers, providers
+
+from adapters.grpc.server import SlaServer, TlsFiles, start_server
+from adapters.grpc.service import SlaManagerServicer
+from adapters.prometheus.client import PrometheusHttp
+from adapters.prometheus.metric_source import PrometheusMetricSource
+from adapters.prometheus.sample_source import PrometheusSampleSource
+from adapters.sql import migrate
+from adapters.sql.result_store import sql_store
+from adapters.sql.sla_repository import sql_sla_repository
+from adapters.system.clock import SystemClock
+from apps.sla.config import SlaManagerConfig
+from monitoring_core.services.sla_manager import SlaManager
+from monitoring_core.sla import SlaLimits
+
+
+def _schema(config: SlaManagerConfig) -> Iterator[None]:
+    if config.migrate:
+        migrate.upgrade(config.database_url)
+    yield
+
+
+def _tls(config: SlaManagerConfig) -> TlsFiles | None:
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    return TlsFiles(cert=config.tls_cert, key=config.tls_key)
+
+
+def _server(
+    servicer: SlaManagerServicer, config: SlaManagerConfig, _schema: None
+) -> Iterator[SlaServer]:
+    """Listen only once the schema is migrated (``_schema`` orders the two)."""
+    server = start_server(
+        servicer, f"[::]:{config.port}", token=config.token, tls=_tls(config)
+    )
+    yield server
+    server.stop(grace_seconds=5)
+
+
+class SlaManagerContainer(containers.DeclarativeContainer):
+    """SQL repository and forecasts, Prometheus samples, a gRPC server."""
+
+    config = providers.Dependency(instance_of=SlaManagerConfig)
+    clock = providers.Singleton(SystemClock)
+    schema = providers.Resource(_schema, config)
+    http = providers.Singleton(
+        PrometheusHttp,
+        config.provided.prometheus_url,
+        config.provided.prometheus_timeout_seconds,
+    )
+    source = providers.Singleton(PrometheusMetricSource, http)
+    samples = providers.Singleton(PrometheusSampleSource, http)
+    repository = providers.Singleton(
+        sql_sla_repository, config.provided.database_url, clock
+    )
+    forecasts = providers.Resource(sql_store, config.provided.database_url)
+    manager = providers.Singleton(
+        SlaManager,
+        repository=repository,
+        source=source,
+        samples=samples,
+        forecasts=forecasts,
+        clock=clock,
+        limits=providers.Singleton(
+            SlaLimits, max_objectives=config.provided.max_objectives
+        ),
+        coverage_floor=config.provided.coverage_floor,
+    )
+    servicer = providers.Singleton(SlaManagerServicer, manager, clock)
+    server = providers.Resource(_server, servicer, config, schema)
