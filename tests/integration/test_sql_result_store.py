@@ -11,9 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from adapters.in_memory.clock import FixedClock
 from adapters.sql import migrate, tables
 from adapters.sql.engine import make_engine
 from adapters.sql.result_store import SqlResultStore, sql_store
+from adapters.sql.sla_repository import SqlSlaRepository
 from monitoring_core.errors import StoreUnavailable
 from tests.contracts.result_store_contract import (
     FAR_FUTURE,
@@ -22,6 +24,7 @@ from tests.contracts.result_store_contract import (
     key,
     stats,
 )
+from tests.contracts.sla_repository_contract import SlaRepositoryContract
 from tests.support.prometheus import free_port
 
 
@@ -125,3 +128,20 @@ def test_concurrent_writers_of_the_same_series_never_deadlock(
             found = store.window_stats_between(keys[0].id, stats().at, FAR_FUTURE)
     assert failures == []
     assert len(found) == 40
+
+
+class TestMariaDbSlaRepository(SlaRepositoryContract):
+    @pytest.fixture
+    def repository(
+        self, database_url: str, clock: FixedClock
+    ) -> Iterator[SqlSlaRepository]:
+        with throwaway_database(database_url) as url:
+            migrate.upgrade(url)
+            engine = make_engine(url)
+            yield SqlSlaRepository(engine, clock)
+            engine.dispose()
+
+    @pytest.fixture
+    def broken(self, clock: FixedClock) -> SqlSlaRepository:
+        url = f"mysql+pymysql://monitoring:monitoring@127.0.0.1:{free_port()}/m"
+        return SqlSlaRepository(make_engine(url), clock)

@@ -6,6 +6,7 @@ import attrs
 
 from apps.env import Env
 from apps.kafka_settings import HOST_PORTS, TOPIC
+from apps.sla.client_settings import SlaClientSettings, read_sla_client_settings
 from monitoring_core.selectors import EVERY_SERIES
 from monitoring_core.services.settings import EtlSettings
 
@@ -29,6 +30,8 @@ class EtlConfig:
     forecast_engine: str
     metrics_port: int
     settings: EtlSettings
+    sla: SlaClientSettings | None
+    """Where to ask for the SLA set; None when MONITORING_SLA_ADDRESS is unset."""
 
 
 def _settings(env: Env) -> EtlSettings:
@@ -58,6 +61,11 @@ def _check(env: Env, settings: EtlSettings) -> None:
         env.errors.append(
             "MONITORING_FORECAST_LOOKBACK must be at least ten forecast horizons"
         )
+
+
+def _sla(env: Env) -> SlaClientSettings | None:
+    settings = read_sla_client_settings(env, "")
+    return settings if settings.address else None
 
 
 def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
@@ -98,6 +106,7 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
             "MONITORING_ETL_METRICS_PORT", 9464, minimum=0, maximum=65535
         ),
         settings=settings,
+        sla=_sla(env),
     )
     _check(env, settings)
     env.raise_if_invalid()

@@ -8,13 +8,14 @@ from prometheus_client import CollectorRegistry, start_http_server
 from adapters.forecasting.ets import VectorizedEtsForecaster
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
 from adapters.forecasting.sktime_forecaster import SktimeForecaster
+from adapters.grpc.forecast_targets import SlaForecastTargets
 from adapters.kafka.result_publisher import ensure_topic, kafka_publisher
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.system.clock import SystemClock
 from apps.etl.config import EtlConfig
-from monitoring_core.ports import Forecaster
+from monitoring_core.ports import Forecaster, ForecastTargets
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 
@@ -36,6 +37,12 @@ def _metrics_server(port: int, registry: CollectorRegistry) -> Iterator[None]:
 def _topic(config: EtlConfig) -> Iterator[None]:
     ensure_topic(config.kafka_bootstrap, config.kafka_topic, config.kafka_partitions)
     yield
+
+
+def _targets(config: EtlConfig) -> ForecastTargets | None:
+    if config.sla is None:
+        return None
+    return SlaForecastTargets(config.sla.client(timeout_seconds=10))
 
 
 class EtlContainer(containers.DeclarativeContainer):
@@ -84,4 +91,5 @@ class EtlContainer(containers.DeclarativeContainer):
         telemetry=telemetry,
         clock=clock,
         settings=config.provided.settings,
+        targets=providers.Singleton(_targets, config),
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import yaml
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -19,7 +20,7 @@ from adapters.grpc.client import SlaCallError, SlaClient
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from apps.env import ConfigError, Env
 from apps.sla import tables
-from apps.sla.config import TOKEN_PATTERN
+from apps.sla.client_settings import DEFAULT_ADDRESS, read_sla_client_settings
 
 OBJECTIVE_KEYS = {"selector", "lo", "hi", "target", "window", "slice", "allow_pending"}
 
@@ -143,21 +144,11 @@ def read_slas(path: str) -> list[pb.Sla]:
 def client_from_env(address: str | None) -> SlaClient:
     """A client configured by ``MONITORING_SLA_*`` (``--address`` wins)."""
     env = Env()
-    default = env.text("MONITORING_SLA_ADDRESS", "127.0.0.1:50051", r"\S+:\d+", "h:p")
-    token = env.text("MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII")
-    ca = env.text("MONITORING_SLA_TLS_CA", "")
-    tls = env.flag("MONITORING_SLA_TLS", False)
-    server_name = env.text("MONITORING_SLA_TLS_SERVER_NAME", "")
-    if ca and not Path(ca).is_file():
-        env.errors.append(f"MONITORING_SLA_TLS_CA={ca!r}: no such file")
+    settings = read_sla_client_settings(env, DEFAULT_ADDRESS)
     env.raise_if_invalid()
-    return SlaClient(
-        address or default,
-        token=token or None,
-        ca_file=Path(ca) if ca else None,
-        tls=tls,
-        server_name=server_name or None,
-    )
+    if address:
+        settings = attrs.evolve(settings, address=address)
+    return settings.client()
 
 
 def _json(message: Message | Sequence[Message]) -> str:

@@ -6,9 +6,7 @@ from pathlib import Path
 import attrs
 
 from apps.env import Env
-
-TOKEN_PATTERN = r"[\x21-\x7e]{0,512}"
-"""Printable ASCII without spaces: a bearer token as it goes in metadata."""
+from apps.sla.client_settings import TOKEN_PATTERN
 
 
 @attrs.frozen(kw_only=True)
