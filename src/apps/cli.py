@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("storage", help="store the results topic in the database")
     commands.add_parser("api", help="serve stored results over HTTP (REST)")
     commands.add_parser(
+        "run",
+        help="all in one process: ETL, storage (SQLite), REST API, SLA manager",
+    )
+    commands.add_parser(
         "sla-manager", help="serve SLAs, violations and predictions over gRPC"
     )
     add_sla_client(commands)
@@ -55,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from apps.api.main import run as run_api
 
         return run_api()
+    if args.command == "run":
+        from apps.run.main import run as run_all
+
+        return run_all()
     if args.command == "sla-manager":
         from apps.sla.main import run as run_sla_manager
 

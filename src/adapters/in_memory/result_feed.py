@@ -71,6 +71,10 @@ class InMemoryResultFeed(ResultFeed):
             self.held = False
             self._ready.notify_all()
 
+    def lag(self) -> int:
+        """Like a consumer group's lag: messages not yet handed out."""
+        return self.pending
+
     @property
     def pending(self) -> int:
         """Messages queued and not yet handed out."""

@@ -13,10 +13,13 @@ class InMemoryResultPublisher(ResultPublisher):
     Args:
         capacity: most results held at once; beyond it ``publish`` raises
             PublishError for the results that did not fit, like a full buffer.
+        retain: keep what is published (tests read it back); off in the
+            all-in-one mode, where subscribers (the storage feed) take it all.
     """
 
-    def __init__(self, capacity: int = 1_000_000) -> None:
+    def __init__(self, capacity: int = 1_000_000, retain: bool = True) -> None:
         self._capacity = capacity
+        self._retain = retain
         self._results: list[Result] = []
         self._subscribers: list[Callable[[Sequence[Result]], None]] = []
         self._lock = threading.Lock()
@@ -30,7 +33,8 @@ class InMemoryResultPublisher(ResultPublisher):
         with self._lock:
             room = self._capacity - len(self._results)
             accepted = list(results[: max(room, 0)])
-            self._results.extend(accepted)
+            if self._retain:
+                self._results.extend(accepted)
         for handler in self._subscribers:
             handler(accepted)
         if len(accepted) < len(results):

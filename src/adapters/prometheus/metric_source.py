@@ -49,6 +49,12 @@ def _group_selector(name: str, members: Sequence[SeriesInfo]) -> Selector:
     return names_selector([name], _common_labels(members))
 
 
+DEFAULT_BATCH_SERIES = 50
+"""Series per combined query. PromQL's ``or`` is superlinear in its terms: on
+987 node-exporter series scraped every 5 s, window statistics took 90 s in one
+query of 2000, 26 s in batches of 500, 2.9 s in batches of 50."""
+
+
 class PrometheusMetricSource(MetricSource):
     """Computes statistics inside Prometheus with ``*_over_time``.
 
@@ -66,7 +72,7 @@ class PrometheusMetricSource(MetricSource):
         http: PrometheusHttp,
         rate_seconds: int = 120,
         resolution_seconds: int = 60,
-        batch_series: int = 2000,
+        batch_series: int = DEFAULT_BATCH_SERIES,
         concurrency: int = 2,
     ) -> None:
         self._http = http

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from adapters.sql.engine import make_engine, translated
-from adapters.sql.sla_tables import slas
+from adapters.sql.tables import slas
 from adapters.sql.values import from_ms, to_ms
 from monitoring_core.errors import SlaNotFound, VersionConflict
 from monitoring_core.ports import Clock, SlaRepository

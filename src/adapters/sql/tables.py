@@ -162,3 +162,16 @@ HISTORY = {
     etl_runs: etl_runs.c.started_at,
 }
 """History tables and the time column by which ``prune`` ages their rows."""
+
+SLA_NAME_LENGTH = 63
+
+slas = sa.Table(
+    "slas",
+    metadata,
+    sa.Column("name", sa.String(SLA_NAME_LENGTH), primary_key=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("definition", sa.Text(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    **_OPTIONS,
+)
+"""SLA definitions (migration 0002); ``definition`` is the JSON of the objectives."""

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from adapters.prometheus.metric_source import DEFAULT_BATCH_SERIES
 from apps.env import Env
 from apps.kafka_settings import HOST_PORTS, TOPIC
 from apps.sla.client_settings import SlaClientSettings, read_sla_client_settings
@@ -75,7 +76,9 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
     config = EtlConfig(
         prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
         prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
-        prometheus_batch_series=env.integer("MONITORING_PROMETHEUS_BATCH_SERIES", 2000),
+        prometheus_batch_series=env.integer(
+            "MONITORING_PROMETHEUS_BATCH_SERIES", DEFAULT_BATCH_SERIES
+        ),
         prometheus_concurrency=env.integer(
             "MONITORING_PROMETHEUS_CONCURRENCY", 2, maximum=16
         ),

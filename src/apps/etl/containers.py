@@ -20,7 +20,7 @@ from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 
 
-def _forecaster(engine: str) -> Forecaster:
+def forecaster_for(engine: str) -> Forecaster:
     return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
 
 
@@ -77,7 +77,7 @@ class EtlContainer(containers.DeclarativeContainer):
     metrics_server = providers.Resource(
         _metrics_server, config.provided.metrics_port, registry
     )
-    forecaster = providers.Singleton(_forecaster, config.provided.forecast_engine)
+    forecaster = providers.Singleton(forecaster_for, config.provided.forecast_engine)
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)
     metadata = providers.Singleton(
         MetadataJob, source, analyzer, config.provided.settings

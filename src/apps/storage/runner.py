@@ -4,15 +4,24 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from adapters.kafka.result_feed import KafkaResultFeed
 from adapters.prometheus_client.storage_telemetry import PrometheusIngestTelemetry
 from monitoring_core.errors import MonitoringError
 from monitoring_core.ports import Clock, ResultStore
 from monitoring_core.services.storage_ingest import Stopped, StorageIngest
 
 log = logging.getLogger(__name__)
+
+
+class LagSource(Protocol):
+    """A feed that can say how far behind it is (Kafka or the in-process bus)."""
+
+    def lag(self) -> int:
+        """Messages waiting to be consumed."""
+        ...
+
+
 LAG_EVERY_SECONDS = 10.0
 STALL_SECONDS = 120.0
 
@@ -24,7 +33,7 @@ class StorageRunner:
         self,
         *,
         ingest: StorageIngest,
-        feed: KafkaResultFeed,
+        feed: LagSource,
         store: ResultStore,
         telemetry: PrometheusIngestTelemetry,
         clock: Clock,

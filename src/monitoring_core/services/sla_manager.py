@@ -246,7 +246,11 @@ class SlaManager:
         """Past violations of every objective over each trailing window.
 
         Every window ends at the end of the last complete slice; all series the
-        selector matched with a sample in the longest window are reported.
+        selector matched with a sample in the longest window are reported in
+        every window, a series silent in a shorter one with coverage 0
+        (``insufficient_data``): a series that stops reporting is not green.
+        A window that is not a whole number of an objective's slices is
+        rounded up to whole slices (90s with 1m slices covers 2 slices).
 
         Raises:
             SlaNotFound: no such SLA.
@@ -257,15 +261,16 @@ class SlaManager:
         result = []
         for index, objective in enumerate(sla.objectives):
             end = aligned_end(now, objective.slice_seconds)
-            longest = max(windows)
+            longest = (
+                -(-max(windows) // objective.slice_seconds) * objective.slice_seconds
+            )
             sliced = self._sliced(objective, longest, end)
             per_window = []
             for window in windows:
-                count = window // objective.slice_seconds
+                count = max(1, -(-window // objective.slice_seconds))
                 judged = tuple(
                     SeriesWindow(series=key, report=self._report(objective, s[-count:]))
                     for key, s in sliced
-                    if any(x.samples for x in s[-count:])
                 )
                 per_window.append(
                     WindowViolations(
