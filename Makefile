@@ -1,14 +1,15 @@
-# The two commands a user needs: `make demo` (later) and `make test`.
+# The two commands a user needs: `make demo` and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PYTHON ?= python3
 SERVICES := scripts/services.sh
 
-.PHONY: help install venv test lint unit integration services-up services-down \
-        services-status bench clean
+.PHONY: help install venv demo test lint unit integration services-up services-down \
+        services-status bench proto clean
 
 help:
+	@echo "make demo            everything in one process on a local Prometheus (Ctrl-C stops)"
 	@echo "make test            install everything, start the servers, lint, run every test, stop"
 	@echo "make services-up     start Prometheus, node-exporter, MariaDB and Kafka on loopback"
 	@echo "make services-down   stop what services-up started"
@@ -21,6 +22,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+demo: venv
+	bash scripts/demo.sh
+
+proto: venv
+	$(BIN)/python scripts/generate_proto.py
 
 install: venv
 	$(SERVICES) install

@@ -3,6 +3,7 @@
 #
 #   scripts/services.sh install   apt packages (only the missing ones) + Kafka jars (only if not cached)
 #   scripts/services.sh up        install if needed, start what is not running, wait until ready
+#   scripts/services.sh up NAME.. only these (node-exporter prometheus mariadb kafka), e.g. for make demo
 #   scripts/services.sh down      stop what this script started (pid files), leave anything else alone
 #   scripts/services.sh status    print each server and whether it is up (exit 3 if any is down)
 #   scripts/services.sh env       print `export MONITORING_TEST_...=...` lines
@@ -226,11 +227,25 @@ pkg_installed() {
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
 }
 
+wants() {  # wants NAME: NAME is among the services this run manages
+    local n
+    for n in "${SERVICES[@]}"; do [[ $n == "$1" ]] && return 0; done
+    return 1
+}
+
 missing_packages() {
     local p
-    for p in "${APT_PACKAGES[@]}"; do pkg_installed "$p" || echo "$p"; done
-    command -v "$JAVA_BIN" >/dev/null || echo openjdk-17-jre-headless
-    command -v mvn >/dev/null || echo maven
+    for p in "${APT_PACKAGES[@]}"; do
+        case $p in
+            mariadb-server) wants mariadb || continue ;;
+            wrk) wants kafka || continue ;;  # the full set only (benchmarks)
+        esac
+        pkg_installed "$p" || echo "$p"
+    done
+    if wants kafka; then
+        command -v "$JAVA_BIN" >/dev/null || echo openjdk-17-jre-headless
+        command -v mvn >/dev/null || echo maven
+    fi
     command -v curl >/dev/null || echo curl
 }
 
@@ -303,7 +318,7 @@ ensure_installed() {
     local missing
     mapfile -t missing < <(missing_packages)
     ((${#missing[@]} == 0)) || install_packages
-    install_kafka_jars
+    if wants kafka; then install_kafka_jars; fi
 }
 
 # -------------------------------------------------------------- prometheus ---
@@ -621,10 +636,21 @@ usage() {
     sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
+select_services() {  # select_services NAME...: manage only these, in start order
+    local n all=("${SERVICES[@]}") chosen=()
+    for n in "$@"; do
+        [[ " ${all[*]} " == *" $n "* ]] || die "unknown service $n (known: ${all[*]})"
+    done
+    for n in "${all[@]}"; do
+        [[ " $* " == *" $n "* ]] && chosen+=("$n")
+    done
+    SERVICES=("${chosen[@]}")
+}
+
 main() {
     case ${1:-} in
         install) cmd_install ;;
-        up)      cmd_up ;;
+        up)      shift; (($# == 0)) || select_services "$@"; cmd_up ;;
         down)    cmd_down ;;
         status)  cmd_status ;;
         env)     cmd_env ;;
