@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -91,18 +91,19 @@ def start_server(
     token: str | None = None,
     tls: TlsFiles | None = None,
     workers: int = 8,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> SlaServer:
     """Start serving ``servicer`` on ``address`` (``host:port``, port 0 = any).
 
     Raises:
         RuntimeError: the address could not be bound.
     """
-    interceptors: list[grpc.ServerInterceptor] = (
-        [BearerTokenInterceptor(token)] if token else []
-    )
+    chain: list[grpc.ServerInterceptor] = [*interceptors]
+    if token:
+        chain.append(BearerTokenInterceptor(token))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),
-        interceptors=interceptors,
+        interceptors=chain,
         options=[("grpc.max_receive_message_length", 4 * MAX_REQUEST_BYTES)],
     )
     pb_grpc.add_SlaManagerServicer_to_server(servicer, server)

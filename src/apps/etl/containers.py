@@ -24,7 +24,7 @@ def forecaster_for(engine: str) -> Forecaster:
     return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
 
 
-def _metrics_server(port: int, registry: CollectorRegistry) -> Iterator[None]:
+def metrics_server(port: int, registry: CollectorRegistry) -> Iterator[None]:
     if port:
         server, thread = start_http_server(port, addr="0.0.0.0", registry=registry)
         yield
@@ -75,7 +75,7 @@ class EtlContainer(containers.DeclarativeContainer):
     registry = providers.Singleton(CollectorRegistry)
     telemetry = providers.Singleton(PrometheusEtlTelemetry, registry)
     metrics_server = providers.Resource(
-        _metrics_server, config.provided.metrics_port, registry
+        metrics_server, config.provided.metrics_port, registry
     )
     forecaster = providers.Singleton(forecaster_for, config.provided.forecast_engine)
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)

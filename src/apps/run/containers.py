@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 from prometheus_client import CollectorRegistry
 
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
+from adapters.grpc.metrics import MetricsInterceptor
 from adapters.grpc.server import SlaServer, TlsFiles, start_server
 from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.result_feed import InMemoryResultFeed
@@ -50,13 +51,22 @@ def _feed(bus: InMemoryResultPublisher) -> InMemoryResultFeed:
 
 
 def _grpc(
-    servicer: SlaManagerServicer, config: RunConfig, _schema: None
+    servicer: SlaManagerServicer,
+    config: RunConfig,
+    registry: CollectorRegistry,
+    _schema: None,
 ) -> Iterator[SlaServer]:
     sla = config.sla
     tls = None
     if sla.tls_cert is not None and sla.tls_key is not None:
         tls = TlsFiles(cert=sla.tls_cert, key=sla.tls_key)
-    server = start_server(servicer, f"[::]:{sla.port}", token=sla.token, tls=tls)
+    server = start_server(
+        servicer,
+        f"[::]:{sla.port}",
+        token=sla.token,
+        tls=tls,
+        interceptors=[MetricsInterceptor(registry)],
+    )
     yield server
     server.stop(grace_seconds=5)
 
@@ -99,7 +109,11 @@ class AllInOneContainer(containers.DeclarativeContainer):
         coverage_floor=config.provided.sla.coverage_floor,
     )
     grpc_server = providers.Resource(
-        _grpc, providers.Singleton(SlaManagerServicer, manager, clock), config, schema
+        _grpc,
+        providers.Singleton(SlaManagerServicer, manager, clock),
+        config,
+        registry,
+        schema,
     )
 
     # ETL, publishing on the in-process bus

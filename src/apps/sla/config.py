@@ -22,6 +22,7 @@ class SlaManagerConfig:
     tls_cert: Path | None
     tls_key: Path | None
     max_objectives: int
+    metrics_port: int
     coverage_floor: float
     """A share: below it a series is insufficient_data."""
 
@@ -59,6 +60,9 @@ def load_sla_manager_config(
         tls_cert=_file(env, "MONITORING_GRPC_TLS_CERT"),
         tls_key=_file(env, "MONITORING_GRPC_TLS_KEY"),
         max_objectives=env.integer("MONITORING_SLA_MAX_OBJECTIVES", 20, maximum=1000),
+        metrics_port=env.integer(
+            "MONITORING_SLA_METRICS_PORT", 9466, minimum=0, maximum=65535
+        ),
         coverage_floor=env.integer(
             "MONITORING_SLA_COVERAGE_FLOOR", 90, minimum=0, maximum=100
         )

@@ -3,7 +3,9 @@
 from collections.abc import Iterator
 
 from dependency_injector import containers, providers
+from prometheus_client import CollectorRegistry
 
+from adapters.grpc.metrics import MetricsInterceptor
 from adapters.grpc.server import SlaServer, TlsFiles, start_server
 from adapters.grpc.service import SlaManagerServicer
 from adapters.prometheus.client import PrometheusHttp
@@ -13,6 +15,7 @@ from adapters.sql import migrate
 from adapters.sql.result_store import sql_store
 from adapters.sql.sla_repository import sql_sla_repository
 from adapters.system.clock import SystemClock
+from apps.etl.containers import metrics_server
 from apps.sla.config import SlaManagerConfig
 from monitoring_core.services.sla_manager import SlaManager
 from monitoring_core.sla import SlaLimits
@@ -31,11 +34,18 @@ def _tls(config: SlaManagerConfig) -> TlsFiles | None:
 
 
 def _server(
-    servicer: SlaManagerServicer, config: SlaManagerConfig, _schema: None
+    servicer: SlaManagerServicer,
+    config: SlaManagerConfig,
+    registry: CollectorRegistry,
+    _schema: None,
 ) -> Iterator[SlaServer]:
     """Listen only once the schema is migrated (``_schema`` orders the two)."""
     server = start_server(
-        servicer, f"[::]:{config.port}", token=config.token, tls=_tls(config)
+        servicer,
+        f"[::]:{config.port}",
+        token=config.token,
+        tls=_tls(config),
+        interceptors=[MetricsInterceptor(registry)],
     )
     yield server
     server.stop(grace_seconds=5)
@@ -71,4 +81,6 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         coverage_floor=config.provided.coverage_floor,
     )
     servicer = providers.Singleton(SlaManagerServicer, manager, clock)
-    server = providers.Resource(_server, servicer, config, schema)
+    registry = providers.Singleton(CollectorRegistry)
+    metrics = providers.Resource(metrics_server, config.provided.metrics_port, registry)
+    server = providers.Resource(_server, servicer, config, registry, schema)
