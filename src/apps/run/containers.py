@@ -13,8 +13,6 @@ from dependency_injector import containers, providers
 from prometheus_client import CollectorRegistry
 
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
-from adapters.grpc.metrics import MetricsInterceptor
-from adapters.grpc.server import SlaServer, TlsFiles, start_server
 from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.result_feed import InMemoryResultFeed
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
@@ -31,6 +29,7 @@ from adapters.system.clock import SystemClock
 from apps.etl.containers import forecaster_for
 from apps.run.config import RunConfig
 from apps.run.progress import ProgressTelemetry
+from apps.sla.containers import grpc_server as serve_sla
 from apps.storage.runner import StorageRunner
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
@@ -48,27 +47,6 @@ def _feed(bus: InMemoryResultPublisher) -> InMemoryResultFeed:
     feed = InMemoryResultFeed()
     feed.attach(bus)
     return feed
-
-
-def _grpc(
-    servicer: SlaManagerServicer,
-    config: RunConfig,
-    registry: CollectorRegistry,
-    _schema: None,
-) -> Iterator[SlaServer]:
-    sla = config.sla
-    tls = None
-    if sla.tls_cert is not None and sla.tls_key is not None:
-        tls = TlsFiles(cert=sla.tls_cert, key=sla.tls_key)
-    server = start_server(
-        servicer,
-        f"[::]:{sla.port}",
-        token=sla.token,
-        tls=tls,
-        interceptors=[MetricsInterceptor(registry)],
-    )
-    yield server
-    server.stop(grace_seconds=5)
 
 
 class AllInOneContainer(containers.DeclarativeContainer):
@@ -109,9 +87,9 @@ class AllInOneContainer(containers.DeclarativeContainer):
         coverage_floor=config.provided.sla.coverage_floor,
     )
     grpc_server = providers.Resource(
-        _grpc,
+        serve_sla,
         providers.Singleton(SlaManagerServicer, manager, clock),
-        config,
+        config.provided.sla,
         registry,
         schema,
     )

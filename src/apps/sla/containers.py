@@ -33,7 +33,7 @@ def _tls(config: SlaManagerConfig) -> TlsFiles | None:
     return TlsFiles(cert=config.tls_cert, key=config.tls_key)
 
 
-def _server(
+def grpc_server(
     servicer: SlaManagerServicer,
     config: SlaManagerConfig,
     registry: CollectorRegistry,
@@ -83,4 +83,4 @@ class SlaManagerContainer(containers.DeclarativeContainer):
     servicer = providers.Singleton(SlaManagerServicer, manager, clock)
     registry = providers.Singleton(CollectorRegistry)
     metrics = providers.Resource(metrics_server, config.provided.metrics_port, registry)
-    server = providers.Resource(_server, servicer, config, registry, schema)
+    server = providers.Resource(grpc_server, servicer, config, registry, schema)
