@@ -73,12 +73,22 @@ def _translated(context: grpc.ServicerContext) -> Iterator[None]:
     except (SourceUnavailable, StoreUnavailable) as exc:
         log.warning("dependency unavailable: %s", exc)
         context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+    except Exception:
+        log.exception("an SLA manager call failed unexpectedly")
+        context.abort(grpc.StatusCode.INTERNAL, "internal error; see the server log")
 
 
 def _duration(
-    context: grpc.ServicerContext, field: str, text: str, default: int, limit: int
+    context: grpc.ServicerContext,
+    field: str,
+    text: str,
+    default: int | None,
+    limit: int,
 ) -> int:
+    """Seconds of ``text``; ``default`` when empty, refused if that is None."""
     if not text:
+        if default is None:
+            _abort_invalid(context, {field: "empty; give a duration such as 1h"})
         return default
     try:
         seconds = parse_duration(text)
@@ -162,22 +172,28 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         limit = self._manager.limits.max_window_seconds
         windows = (
             tuple(
-                _duration(context, f"windows[{i}]", text, 0, limit)
+                _duration(context, f"windows[{i}]", text, None, limit)
                 for i, text in enumerate(request.windows)
             )
             or DEFAULT_WINDOWS
         )
         at = self._clock.now()
-        found = self._run(
-            context, lambda: self._manager.violations(request.name, windows)
+        return self._run(
+            context,
+            lambda: convert.violations_message(
+                request.name, at, self._manager.violations(request.name, windows)
+            ),
         )
-        return convert.violations_message(request.name, at, found)
 
     def _prediction(
         self, context: grpc.ServicerContext, name: str, horizon: int
     ) -> pb.PredictionReport:
-        report = self._run(context, lambda: self._manager.predict(name, horizon))
-        return convert.prediction_message(report, horizon)
+        return self._run(
+            context,
+            lambda: convert.prediction_message(
+                self._manager.predict(name, horizon), horizon
+            ),
+        )
 
     def PredictViolations(  # noqa: N802
         self, request: pb.PredictViolationsRequest, context: grpc.ServicerContext
