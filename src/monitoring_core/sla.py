@@ -154,7 +154,10 @@ def _selector(text: str, limits: SlaLimits) -> Selector:
         raise InvalidSelector(
             f"only exact label matchers (=) are allowed, not {inexact[0].to_promql()}"
         )
-    return selector
+    # Canonical order (name, then labels sorted): the same selector written
+    # another way is the same definition, so re-applying it changes nothing.
+    name, *labels = sorted(selector.matchers, key=lambda m: m.label != "__name__")
+    return Selector((name, *sorted(labels, key=lambda m: (m.label, m.value))))
 
 
 def _range(draft: ObjectiveDraft, errors: dict[str, str], at: str) -> AllowedRange:

@@ -102,10 +102,13 @@ class SlaClient:
             raise _explained(self.address, error) from None
 
     def apply(
-        self, sla: pb.Sla, expected_version: int | None = None
+        self,
+        sla: pb.Sla,
+        expected_version: int | None = None,
+        validate_only: bool = False,
     ) -> pb.ApplySlaResponse:
-        """Create or replace an SLA."""
-        request = pb.ApplySlaRequest(sla=sla)
+        """Create or replace an SLA (or only check that it would be accepted)."""
+        request = pb.ApplySlaRequest(sla=sla, validate_only=validate_only)
         if expected_version is not None:
             request.expected_version = expected_version
         response: pb.ApplySlaResponse = self._call(self._stub.ApplySla, request)

@@ -136,7 +136,10 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         expected = (
             request.expected_version if request.HasField("expected_version") else None
         )
-        sla, changed = self._run(context, lambda: self._manager.apply(draft, expected))
+        only = request.validate_only
+        sla, changed = self._run(
+            context, lambda: self._manager.apply(draft, expected, only)
+        )
         return pb.ApplySlaResponse(sla=convert.sla_message(sla), changed=changed)
 
     def GetSla(  # noqa: N802

@@ -163,6 +163,10 @@ def _apply(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
     slas = read_slas(args.file)
     if args.expected_version is not None and len(slas) > 1:
         raise InputError("--expected-version needs a file with a single SLA")
+    # Every SLA of the file is checked before any is applied: one bad document
+    # leaves the others unapplied too.
+    for sla in slas:
+        client.apply(sla, args.expected_version, validate_only=True)
     responses = [client.apply(s, args.expected_version) for s in slas]
     return responses, tables.applied(responses)
 

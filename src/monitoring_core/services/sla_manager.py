@@ -16,7 +16,14 @@ from monitoring_core.ports import (
 )
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesKey, SeriesSamples
-from monitoring_core.sla import Objective, Sla, SlaDraft, SlaLimits, validate_sla
+from monitoring_core.sla import (
+    Objective,
+    Sla,
+    SlaDraft,
+    SlaLimits,
+    next_version,
+    validate_sla,
+)
 from monitoring_core.slo import (
     Prediction,
     Slice,
@@ -158,12 +165,21 @@ class SlaManager:
     # -- definitions -------------------------------------------------------
 
     def apply(
-        self, draft: SlaDraft, expected_version: int | None = None
+        self,
+        draft: SlaDraft,
+        expected_version: int | None = None,
+        validate_only: bool = False,
     ) -> tuple[Sla, bool]:
         """Validate a draft completely, then create or replace the SLA.
 
+        Args:
+            draft: the SLA as given.
+            expected_version: see ``SlaRepository.put``.
+            validate_only: check everything and answer as if applied, but
+                store nothing.
+
         Returns:
-            The stored SLA and whether it changed.
+            The stored (or would-be) SLA and whether it changed.
 
         Raises:
             InvalidSla: a field is wrong or a selector matches no series (unless
@@ -185,6 +201,9 @@ class SlaManager:
                 )
         if unmatched:
             raise InvalidSla(unmatched)
+        if validate_only:
+            stored = self._repository.get(sla.name)
+            return next_version(stored, sla, expected_version, now)
         return self._repository.put(sla, expected_version)
 
     def get(self, name: str) -> Sla:

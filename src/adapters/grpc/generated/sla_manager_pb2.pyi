@@ -151,8 +151,13 @@ class ApplySlaRequest(_message.Message):
 
     SLA_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     expected_version: _builtins.int
     """The version the change is based on (0: must not exist yet); absent: no check."""
+    validate_only: _builtins.bool
+    """Check everything (fields, selectors, version) and answer as if applied,
+    storing nothing; the CLI checks every SLA of a file before applying any.
+    """
     @_builtins.property
     def sla(self) -> Global___Sla: ...
     def __init__(
@@ -160,10 +165,11 @@ class ApplySlaRequest(_message.Message):
         *,
         sla: Global___Sla | None = ...,
         expected_version: _builtins.int | None = ...,
+        validate_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_expected_version", b"_expected_version", "expected_version", b"expected_version", "sla", b"sla"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version", b"_expected_version", "expected_version", b"expected_version", "sla", b"sla"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version", b"_expected_version", "expected_version", b"expected_version", "sla", b"sla", "validate_only", b"validate_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__expected_version: _TypeAlias = _typing.Literal["expected_version"]  # noqa: Y015
     _WhichOneofArgType__expected_version: _TypeAlias = _typing.Literal["_expected_version", b"_expected_version"]  # noqa: Y015
