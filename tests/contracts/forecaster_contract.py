@@ -79,9 +79,13 @@ class ForecasterContract:
 
     Attributes:
         model_names: the model vocabulary the engine may report.
+        min_points: the fewest observed values the engine forecasts at
+            horizon ``H``; every engine forecasts ``2 * H + 10`` (a hold-out
+            as long as the horizon), some fewer (a shorter hold-out).
     """
 
     model_names: frozenset[str] = frozenset({"mean", "ses", "holt_damped"})
+    min_points: int = 2 * H + 10
 
     def make_forecaster(self) -> Forecaster:
         """The forecaster under test."""
@@ -97,15 +101,22 @@ class ForecasterContract:
         return forecast
 
     def test_one_forecast_per_history_with_enough_data(self) -> None:
-        good = [history(noisy_level(seed=3), "a"), history(random_walk(), "b")]
+        assert self.min_points <= 2 * H + 10
+        good = [
+            history(noisy_level(seed=3), "a"),
+            history(random_walk(), "b"),
+            history(noisy_level(n=self.min_points, seed=4), "c_shortest"),
+        ]
         bad = [
-            history(noisy_level(n=2 * H + 5), "short"),
+            history(noisy_level(n=self.min_points - 1), "short"),
             history([NAN] * 80, "all_nan"),
             history([], "empty"),
             history([*noisy_level(n=80)[:40], *[NAN] * 40], "sparse"),
         ]
-        forecasts = self.run([bad[0], good[0], bad[1], good[1], bad[2], bad[3]])
-        assert sorted(f.series.name for f in forecasts) == ["a", "b"]
+        forecasts = self.run(
+            [bad[0], good[0], bad[1], good[1], bad[2], good[2], bad[3]]
+        )
+        assert sorted(f.series.name for f in forecasts) == ["a", "b", "c_shortest"]
         for f in forecasts:
             assert_well_formed(f, next(g for g in good if g.series == f.series))
 

@@ -21,6 +21,7 @@ from monitoring_core.ports import Forecaster
 from monitoring_core.series import SeriesHistory
 
 __all__ = [
+    "MIN_HOLDOUT",
     "VectorizedEtsForecaster",
     "damped_holt_filter",
     "damped_variance_factors",
@@ -31,6 +32,9 @@ __all__ = [
 Z_80 = NormalDist().inv_cdf(0.90)
 Z_95 = NormalDist().inv_cdf(0.975)
 
+MIN_HOLDOUT = 5
+"""The shortest hold-out, in steps, used to choose the model of a short history."""
+
 
 class VectorizedEtsForecaster(Forecaster):
     """Mean, simple and damped-trend exponential smoothing for many series at once.
@@ -40,28 +44,52 @@ class VectorizedEtsForecaster(Forecaster):
     10,000 series of 360 steps take about a second (see docs/forecasting.md).
 
     Per series, each family (``mean``, ``ses``, ``holt_damped``) is fitted on
-    all but the last ``horizon_steps`` steps, the family with the smallest
+    all but the last k steps (the hold-out), the family with the smallest
     mean absolute error on those held-out steps is chosen, then refitted on
-    the whole series to forecast. Intervals are Gaussian with the analytic
-    h-step variance of the chosen model.
+    the whole series to forecast ``horizon_steps`` steps. Intervals are
+    Gaussian with the analytic h-step variance of the chosen model.
 
-    Left out of the result: histories with fewer than
-    ``2 * horizon_steps + min_extra_points`` observed values, with no
-    observation in their last ``horizon_steps`` steps (nothing to validate
-    against, the series has likely gone), and any whose forecast would not be
-    finite (e.g. values so large that squared errors overflow).
+    The hold-out k depends on the number n of observed values:
+
+    - n >= ``2 * horizon_steps + min_extra_points``: k = ``horizon_steps``.
+    - ``min_short_points`` <= n below that (a short history, e.g. a new
+      Prometheus): k = ``max(MIN_HOLDOUT, n // 4)``, at most ``horizon_steps``,
+      so the fit keeps about three quarters of the data. So short a hold-out
+      cannot test the choice at the far steps: the intervals take, per step,
+      the widest variance of the candidate families (see ``select``). They
+      are wide but honest (coverage in docs/forecasting.md).
+
+    Rows with the same k are fitted in one vectorised call.
+
+    Left out of the result: histories with fewer than ``min_short_points``
+    observed values (and fewer than the long-history count), with no
+    observation in their last k steps (nothing to validate against, the series
+    has likely gone), and any whose forecast would not be finite (e.g. values
+    so large that squared errors overflow).
 
     Missing steps (NaN) skip the update; the state is carried forward.
 
     Args:
-        min_extra_points: observations needed beyond twice the horizon.
+        min_extra_points: observations needed beyond twice the horizon for
+            the full hold-out.
+        min_short_points: fewest observations forecast at all, with a shorter
+            hold-out; at least ``4 * MIN_HOLDOUT``.
         use_metadata: when the series' metadata says ``stationary`` (ADF and
             KPSS agree), do not choose ``holt_damped``: a trend found in the
             last few steps of a stationary series is noise.
     """
 
-    def __init__(self, *, min_extra_points: int = 10, use_metadata: bool = True):
+    def __init__(
+        self,
+        *,
+        min_extra_points: int = 10,
+        min_short_points: int = 4 * MIN_HOLDOUT,
+        use_metadata: bool = True,
+    ):
+        if min_short_points < 4 * MIN_HOLDOUT:
+            raise ValueError(f"min_short_points must be at least {4 * MIN_HOLDOUT}")
         self._min_extra_points = min_extra_points
+        self._min_short_points = min_short_points
         self._use_metadata = use_metadata
 
     def forecast(
@@ -76,16 +104,27 @@ class VectorizedEtsForecaster(Forecaster):
             return []
         values = _right_aligned(histories)
         observed = ~np.isnan(values)
-        enough = observed.sum(axis=1) >= 2 * horizon_steps + self._min_extra_points
-        recent = observed[:, -horizon_steps:].any(axis=1)
-        rows = np.flatnonzero(enough & recent)
+        holdout = self._holdouts(observed.sum(axis=1), horizon_steps)
+        recent = np.zeros(len(histories), dtype=bool)
+        for k in np.unique(holdout[holdout > 0]).tolist():
+            recent |= (holdout == k) & observed[:, -k:].any(axis=1)
+        rows = np.flatnonzero(recent)
         if rows.size == 0:
             return []
         chosen = [histories[i] for i in rows.tolist()]
         allow_trend = self._allows_trend(chosen, metadata)
         with np.errstate(all="ignore"):
-            selection = select(values[rows], horizon_steps, allow_trend)
+            selection = _select_by_holdout(
+                values[rows], horizon_steps, allow_trend, holdout[rows]
+            )
         return _forecasts(chosen, selection, made_at)
+
+    def _holdouts(self, observed: NDArray[np.intp], horizon: int) -> NDArray[np.intp]:
+        """Hold-out length per row from its observation count; 0: not forecast."""
+        long = observed >= 2 * horizon + self._min_extra_points
+        short = np.minimum(np.maximum(MIN_HOLDOUT, observed // 4), horizon)
+        short[observed < self._min_short_points] = 0
+        return np.where(long, horizon, short)
 
     def _allows_trend(
         self, histories: list[SeriesHistory], metadata: dict[str, SeriesMetadata]
@@ -96,6 +135,43 @@ class VectorizedEtsForecaster(Forecaster):
         return np.array(
             [h is None or h.stationarity is not Stationarity.STATIONARY for h in hints]
         )
+
+
+def _select_by_holdout(
+    values: FloatArray,
+    horizon: int,
+    allow_trend: NDArray[np.bool_],
+    holdout: NDArray[np.intp],
+) -> Selection:
+    """``select`` for each group of rows sharing a hold-out length, reassembled.
+
+    Groups with a short hold-out (short histories) drop the leading columns
+    where none of their rows has begun, so a few new series in a batch of long
+    ones do not run over the long ones' whole span. Long rows are passed as
+    they are: their numbers stay bit-identical to a batch of long rows only.
+    """
+    lengths = np.unique(holdout).tolist()
+    if len(lengths) == 1:
+        return _select_group(values, horizon, allow_trend, lengths[0])
+    n = values.shape[0]
+    model = np.zeros(n, dtype=np.intp)
+    mae = np.empty(n)
+    mean, variance = np.empty((n, horizon)), np.empty((n, horizon))
+    for k in lengths:
+        rows = np.flatnonzero(holdout == k)
+        part = _select_group(values[rows], horizon, allow_trend[rows], k)
+        model[rows], mae[rows] = part.model, part.holdout_mae
+        mean[rows], variance[rows] = part.mean, part.variance
+    return Selection(model=model, holdout_mae=mae, mean=mean, variance=variance)
+
+
+def _select_group(
+    values: FloatArray, horizon: int, allow_trend: NDArray[np.bool_], holdout: int
+) -> Selection:
+    """``select`` for rows sharing one hold-out; short ones skip unused columns."""
+    if holdout < horizon:
+        values = values[:, int((~np.isnan(values)).any(axis=0).argmax()) :]
+    return select(values, horizon, allow_trend, holdout)
 
 
 def _right_aligned(histories: Sequence[SeriesHistory]) -> FloatArray:
