@@ -3,6 +3,7 @@
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -31,9 +32,11 @@ SIDE_NAMES = {number: side.value for side, number in SIDE.items()}
 
 def timestamp(moment: datetime | float) -> Timestamp:
     """A protobuf Timestamp of an aware datetime or a Unix time."""
-    seconds = moment.timestamp() if isinstance(moment, datetime) else moment
     stamp = Timestamp()
-    stamp.FromNanoseconds(round(seconds * 1e9))
+    if isinstance(moment, datetime):
+        stamp.FromDatetime(moment)
+    else:  # the shortest decimal of the float: 1795000015.905 stays .905
+        stamp.FromNanoseconds(int(Decimal(repr(moment)) * 1_000_000_000))
     return stamp
 
 

@@ -38,12 +38,28 @@ def add_parser(commands: Any) -> None:
         "(default 127.0.0.1:50051); MONITORING_SLA_TOKEN, MONITORING_SLA_TLS_CA "
         "and MONITORING_SLA_TLS configure authentication and TLS.",
     )
-    sla.add_argument("--address", help="host:port of the SLA manager")
-    sla.add_argument(
-        "--output", "-o", choices=("table", "json"), default="table", help="format"
-    )
+    # Accepted before or after the action: `sla -o json list` and `sla list -o json`.
+    common = argparse.ArgumentParser(add_help=False)
+    for parser, default in ((sla, None), (common, argparse.SUPPRESS)):
+        parser.add_argument(
+            "--address", default=default, help="host:port of the SLA manager"
+        )
+        parser.add_argument(
+            "--output",
+            "-o",
+            choices=("table", "json"),
+            default="table" if default is None else default,
+            help="format (default: table)",
+        )
     actions = sla.add_subparsers(dest="action", required=True)
-    apply = actions.add_parser("apply", help="create or update SLAs from YAML")
+
+    def action(name: str, text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(
+            name, help=text, parents=[common]
+        )
+        return parser
+
+    apply = action("apply", "create or update SLAs from YAML")
     apply.add_argument("-f", "--file", required=True, help="YAML file, - for stdin")
     apply.add_argument(
         "--expected-version",
@@ -55,14 +71,14 @@ def add_parser(commands: Any) -> None:
         ("delete", "delete one SLA"),
         ("status", "status of every objective now"),
     ):
-        actions.add_parser(name, help=text).add_argument("name")
-    actions.add_parser("list", help="list SLAs")
-    violations = actions.add_parser("violations", help="past violations")
+        action(name, text).add_argument("name")
+    action("list", "list SLAs")
+    violations = action("violations", "past violations")
     violations.add_argument("name")
     violations.add_argument(
         "--window", default="1h,3h,12h", help="comma-separated windows (1h,3h,12h)"
     )
-    predict = actions.add_parser("predict", help="predicted violations")
+    predict = action("predict", "predicted violations")
     predict.add_argument("name")
     predict.add_argument("--horizon", default="10m", help="how far ahead (10m)")
 
