@@ -1,10 +1,8 @@
 """SqlResultStore on MariaDB: the contract and the migrations, each test in its own
 throwaway database ``monitoring_t<hex>``, dropped afterwards."""
 
-import contextlib
 import random
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -25,23 +23,8 @@ from tests.contracts.result_store_contract import (
     stats,
 )
 from tests.contracts.sla_repository_contract import SlaRepositoryContract
+from tests.support.databases import throwaway_database
 from tests.support.prometheus import free_port
-
-
-@contextlib.contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server, dropped on exit."""
-    name = f"monitoring_t{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
-    try:
-        url = sa.make_url(server_url).set(database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
 
 
 class TestMariaDbResultStore(SqlResultStoreContract):
