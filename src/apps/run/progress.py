@@ -35,7 +35,9 @@ class ProgressTelemetry(EtlTelemetry):
         """Record, and show ``  ✓ window_stats  1.2 s``."""
         self._inner.observe_step(step, seconds, failed)
         mark = "✗" if failed else "✓"
-        self._show(f"  {mark} {step.value:<13} {seconds:6.2f} s")
+        # The runner's metadata thread is named "metadata"; say whose step it is.
+        whose = "metadata" if threading.current_thread().name == "metadata" else "cycle"
+        self._show(f"  {mark} [{whose}] {step.value:<13} {seconds:6.2f} s")
 
     def observe_cycle(self, run: EtlRun) -> None:
         """Record, and summarise an analysis cycle."""
