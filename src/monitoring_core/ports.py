@@ -8,6 +8,7 @@ import attrs
 
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
+from monitoring_core.prediction_scores import PredictionRecord
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
 from monitoring_core.series import (
@@ -350,5 +351,27 @@ class SlaRepository(Protocol):
             SlaNotFound: there is no SLA of that name.
             VersionConflict: the stored version is not ``expected_version``.
             StoreUnavailable: the store could not be written.
+        """
+        ...
+
+
+class PredictionLog(Protocol):
+    """Where predictions are kept so that they can be scored once they are due."""
+
+    def record(self, records: Sequence[PredictionRecord]) -> None:
+        """Keep predictions; a record made twice at the same time replaces the first.
+
+        Raises:
+            StoreUnavailable: the store could not be written.
+        """
+        ...
+
+    def between(
+        self, sla: str, start: datetime, end: datetime
+    ) -> list[PredictionRecord]:
+        """The SLA's predictions made in ``[start, end)``, oldest first.
+
+        Raises:
+            StoreUnavailable: the store could not be read.
         """
         ...

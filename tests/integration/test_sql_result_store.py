@@ -11,10 +11,12 @@ from sqlalchemy.engine import Engine
 
 from adapters.in_memory.clock import FixedClock
 from adapters.sql import migrate, tables
-from adapters.sql.engine import make_engine
+from adapters.sql.engine import make_engine, make_read_engine
+from adapters.sql.prediction_log import SqlPredictionLog
 from adapters.sql.result_store import SqlResultStore, sql_store
 from adapters.sql.sla_repository import SqlSlaRepository
 from monitoring_core.errors import StoreUnavailable
+from tests.contracts.prediction_log_contract import PredictionLogContract
 from tests.contracts.result_store_contract import (
     FAR_FUTURE,
     SqlResultStoreContract,
@@ -128,3 +130,51 @@ class TestMariaDbSlaRepository(SlaRepositoryContract):
     def broken(self, clock: FixedClock) -> SqlSlaRepository:
         url = f"mysql+pymysql://monitoring:monitoring@127.0.0.1:{free_port()}/m"
         return SqlSlaRepository(make_engine(url), clock)
+
+
+def test_reads_run_in_autocommit_and_without_a_pre_ping(database_url: str) -> None:
+    with throwaway_database(database_url) as url:
+        reader = make_read_engine(url)
+        try:
+            with reader.connect() as connection:
+                autocommit = connection.exec_driver_sql("SELECT @@autocommit").scalar()
+            pre_ping = reader.pool._pre_ping
+        finally:
+            reader.dispose()
+    assert (autocommit, pre_ping) == (1, False)
+
+
+def test_a_read_on_a_connection_the_server_dropped_is_retried_on_a_new_one(
+    database_url: str,
+) -> None:
+    with throwaway_database(database_url) as url:
+        migrate.upgrade(url)
+        with sql_store(url) as store:
+            store.write([stats()])
+            store.ping()  # one pooled read connection, which the server now drops
+            with store._reader.connect() as connection:
+                dropped = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+            admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"KILL CONNECTION {int(dropped or 0)}")
+            admin.dispose()
+            found = store.latest_window_stats(stats().series.id)
+            with store._reader.connect() as connection:
+                now = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+    assert found is not None and found.at == stats().at
+    assert now != dropped
+
+
+class TestMariaDbPredictionLog(PredictionLogContract):
+    @pytest.fixture
+    def log(self, database_url: str) -> Iterator[SqlPredictionLog]:
+        with throwaway_database(database_url) as url:
+            migrate.upgrade(url)
+            engine = make_engine(url)
+            yield SqlPredictionLog(engine)
+            engine.dispose()
+
+    @pytest.fixture
+    def broken(self) -> SqlPredictionLog:
+        url = f"mysql+pymysql://monitoring:monitoring@127.0.0.1:{free_port()}/m"
+        return SqlPredictionLog(make_engine(url))

@@ -150,6 +150,14 @@ class SlaClient:
         report: pb.PredictionReport = self._call(self._stub.PredictViolations, request)
         return report
 
+    def score(self, name: str, lookback: str = "") -> pb.PredictionScoreReport:
+        """How recorded predictions fared (server default lookback when empty)."""
+        request = pb.ScorePredictionsRequest(name=name, lookback=lookback)
+        report: pb.PredictionScoreReport = self._call(
+            self._stub.ScorePredictions, request
+        )
+        return report
+
     def forecast_targets(self) -> list[Selector]:
         """The selectors of every objective (the SLA set)."""
         response = self._call(

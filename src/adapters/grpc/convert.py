@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from monitoring_core.durations import format_duration
+from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.series import SeriesKey
 from monitoring_core.services.sla_manager import (
     ObjectivePrediction,
@@ -236,4 +237,45 @@ def prediction_message(report: SlaReport, horizon_seconds: int) -> pb.Prediction
         horizon=format_duration(horizon_seconds),
         status=STATUS[report.status],
         objectives=[_objective_prediction(o) for o in report.objectives],
+    )
+
+
+def score_message(score: PredictionScore) -> pb.PredictionScore:
+    """Counts and rates of one objective's scored predictions."""
+    message = pb.PredictionScore(
+        predictions=score.predictions,
+        slices_compared=score.slices_compared,
+        predicted_bad=score.predicted_bad,
+        bad=score.bad,
+        true_positives=score.true_positives,
+    )
+    _set_optional(
+        message,
+        precision=score.precision,
+        recall=score.recall,
+        brier=score.brier,
+        interval_coverage=score.interval_coverage,
+    )
+    return message
+
+
+def scores_message(
+    sla: Sla,
+    at: datetime,
+    lookback_seconds: int,
+    scores: Sequence[tuple[int, PredictionScore]],
+) -> pb.PredictionScoreReport:
+    """Every objective's prediction score."""
+    return pb.PredictionScoreReport(
+        name=sla.name,
+        at=timestamp(at),
+        lookback=format_duration(lookback_seconds),
+        objectives=[
+            pb.ObjectivePredictionScore(
+                index=index,
+                objective=objective_message(sla.objectives[index]),
+                score=score_message(score),
+            )
+            for index, score in scores
+        ],
     )

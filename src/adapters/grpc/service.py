@@ -35,6 +35,7 @@ MAX_REQUEST_BYTES = 256 * 1024
 """Larger requests are refused as INVALID_ARGUMENT (gRPC's own limit is higher)."""
 MAX_WINDOWS = 10
 MAX_HORIZON_SECONDS = 6 * 3600
+DEFAULT_SCORE_LOOKBACK = 86400
 T = TypeVar("T")
 
 
@@ -212,6 +213,26 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
     ) -> pb.PredictionReport:
         """Status now, with the default horizon's prediction."""
         return self._prediction(context, request.name, DEFAULT_HORIZON)
+
+    def ScorePredictions(  # noqa: N802
+        self, request: pb.ScorePredictionsRequest, context: grpc.ServicerContext
+    ) -> pb.PredictionScoreReport:
+        """How the recorded predictions fared."""
+        lookback = _duration(
+            context,
+            "lookback",
+            request.lookback,
+            DEFAULT_SCORE_LOOKBACK,
+            self._manager.limits.max_window_seconds,
+        )
+        at = self._clock.now()
+
+        def scored() -> pb.PredictionScoreReport:
+            sla = self._manager.get(request.name)
+            scores = self._manager.score(request.name, lookback)
+            return convert.scores_message(sla, at, lookback, scores)
+
+        return self._run(context, scored)
 
     def ListForecastTargets(  # noqa: N802
         self, request: pb.ListForecastTargetsRequest, context: grpc.ServicerContext

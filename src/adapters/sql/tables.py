@@ -154,12 +154,30 @@ etl_runs = sa.Table(
     **_OPTIONS,
 )
 
+sla_predictions = sa.Table(
+    "sla_predictions",
+    metadata,
+    _ms("made_at"),
+    sa.Column("sla", sa.String(63), nullable=False),
+    _int("objective"),
+    sa.Column("series_id", sa.CHAR(16), nullable=False),
+    sa.Column("series_name", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("series_labels", sa.Text(), nullable=False),
+    _int("slice_seconds"),
+    sa.Column("slices", _LONG_TEXT, nullable=False),
+    sa.PrimaryKeyConstraint("made_at", "sla", "objective", "series_id"),
+    sa.Index("ix_sla_predictions_sla_made_at", "sla", "made_at"),
+    **_OPTIONS,
+)
+"""Every prediction of the SLA manager (migration 0003), to be scored when due."""
+
 HISTORY = {
     window_stats: window_stats.c.at,
     series_metadata: series_metadata.c.computed_at,
     forecasts: forecasts.c.made_at,
     forecast_scores: forecast_scores.c.forecast_made_at,
     etl_runs: etl_runs.c.started_at,
+    sla_predictions: sla_predictions.c.made_at,
 }
 """History tables and the time column by which ``prune`` ages their rows."""
 

@@ -23,6 +23,7 @@ from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.prometheus_client.storage_telemetry import PrometheusIngestTelemetry
 from adapters.rest.api import create_app
 from adapters.sql import migrate
+from adapters.sql.prediction_log import sql_prediction_log
 from adapters.sql.result_store import sql_store
 from adapters.sql.sla_repository import sql_sla_repository
 from adapters.system.clock import SystemClock
@@ -81,6 +82,9 @@ class AllInOneContainer(containers.DeclarativeContainer):
         samples=providers.Singleton(PrometheusSampleSource, http),
         forecasts=store,
         clock=clock,
+        predictions=providers.Singleton(
+            sql_prediction_log, config.provided.storage.database_url
+        ),
         limits=providers.Singleton(
             SlaLimits, max_objectives=config.provided.sla.max_objectives
         ),

@@ -78,6 +78,9 @@ def add_parser(commands: Any) -> None:
     violations.add_argument(
         "--window", default="1h,3h,12h", help="comma-separated windows (1h,3h,12h)"
     )
+    score = action("score", "how past predictions fared (precision, recall)")
+    score.add_argument("name")
+    score.add_argument("--lookback", default="24h", help="predictions made within")
     predict = action("predict", "predicted violations")
     predict.add_argument("name")
     predict.add_argument("--horizon", default="10m", help="how far ahead (10m)")
@@ -207,6 +210,9 @@ def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
         windows = [w.strip() for w in args.window.split(",") if w.strip()]
         found = client.violations(args.name, windows)
         return found, tables.violations(found)
+    if action == "score":
+        scores = client.score(args.name, args.lookback)
+        return scores, tables.scores(scores)
     report = client.predict(args.name, args.horizon)
     return report, tables.prediction(report)
 

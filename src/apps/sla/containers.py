@@ -12,6 +12,7 @@ from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus.sample_source import PrometheusSampleSource
 from adapters.sql import migrate
+from adapters.sql.prediction_log import sql_prediction_log
 from adapters.sql.result_store import sql_store
 from adapters.sql.sla_repository import sql_sla_repository
 from adapters.system.clock import SystemClock
@@ -75,6 +76,9 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         samples=samples,
         forecasts=forecasts,
         clock=clock,
+        predictions=providers.Singleton(
+            sql_prediction_log, config.provided.database_url
+        ),
         limits=providers.Singleton(
             SlaLimits, max_objectives=config.provided.max_objectives
         ),

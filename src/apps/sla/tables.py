@@ -232,3 +232,42 @@ def prediction(report: pb.PredictionReport) -> str:
 def status(report: pb.PredictionReport) -> str:
     """The same view as ``predict`` with the default horizon."""
     return prediction(report)
+
+
+def scores(report: pb.PredictionScoreReport) -> str:
+    """Per objective: predictions scored, precision, recall, Brier, coverage."""
+    header = [
+        "OBJ",
+        "SELECTOR",
+        "PREDICTIONS",
+        "SLICES",
+        "PREDICTED BAD",
+        "BAD",
+        "PRECISION",
+        "RECALL",
+        "BRIER",
+        "95% COVERAGE",
+    ]
+    rows = []
+    for o in report.objectives:
+        s = o.score
+        brier = _optional(s, "brier")
+        rows.append(
+            [
+                str(o.index),
+                o.objective.selector,
+                str(s.predictions),
+                str(s.slices_compared),
+                str(s.predicted_bad),
+                str(s.bad),
+                percent(_optional(s, "precision"), 1),
+                percent(_optional(s, "recall"), 1),
+                "-" if brier is None else f"{brier:.4f}",
+                percent(_optional(s, "interval_coverage"), 1),
+            ]
+        )
+    head = (
+        f"sla {report.name}: predictions made in the last {report.lookback}, "
+        f"scored at {when(report.at)}"
+    )
+    return head + "\n" + table(header, rows)

@@ -1,18 +1,25 @@
 """The SLA manager's use cases: store SLAs, judge them, predict their breaches."""
 
+import logging
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from monitoring_core.errors import InvalidSla, SlaNotFound
+from monitoring_core.errors import InvalidSla, MonitoringError, SlaNotFound
 from monitoring_core.ports import (
     Clock,
     ForecastLookup,
     MetricSource,
+    PredictionLog,
     SampleSource,
     SlaRepository,
+)
+from monitoring_core.prediction_scores import (
+    PredictionRecord,
+    PredictionScore,
+    score_predictions,
 )
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesKey, SeriesSamples
@@ -36,6 +43,7 @@ from monitoring_core.slo import (
     worst_status,
 )
 
+log = logging.getLogger(__name__)
 DEFAULT_WINDOWS = (3600, 3 * 3600, 12 * 3600)
 DEFAULT_HORIZON = 600
 
@@ -142,6 +150,8 @@ class SlaManager:
         limits: bounds on one SLA.
         coverage_floor: below this share of measured slices, a series is
             ``insufficient_data`` rather than green.
+        predictions: where every prediction is recorded for later scoring
+            (None: not recorded).
     """
 
     def __init__(
@@ -153,6 +163,7 @@ class SlaManager:
         clock: Clock,
         limits: SlaLimits | None = None,
         coverage_floor: float = 0.9,
+        predictions: PredictionLog | None = None,
     ) -> None:
         self._repository = repository
         self._source = source
@@ -161,6 +172,7 @@ class SlaManager:
         self._clock = clock
         self.limits = limits or SlaLimits()
         self._coverage_floor = coverage_floor
+        self._predictions = predictions
 
     # -- definitions -------------------------------------------------------
 
@@ -319,7 +331,84 @@ class SlaManager:
             self._predict_objective(index, objective, now, horizon_seconds)
             for index, objective in enumerate(sla.objectives)
         )
+        self._record(sla.name, objectives)
         return SlaReport(sla=sla, at=now, objectives=objectives)
+
+    def _record(self, name: str, objectives: Sequence["ObjectivePrediction"]) -> None:
+        if self._predictions is None:
+            return
+        records = [
+            PredictionRecord(
+                sla=name,
+                objective=o.index,
+                series=s.series,
+                made_at=s.prediction.slices[0].start,
+                slice_seconds=o.objective.slice_seconds,
+                slices=s.prediction.slices,
+            )
+            for o in objectives
+            for s in o.series
+            if s.prediction is not None
+        ]
+        try:
+            self._predictions.record(records)
+        except MonitoringError as exc:  # the prediction itself is still good
+            log.warning("could not record %d predictions: %s", len(records), exc)
+
+    def score(
+        self, name: str, lookback_seconds: int = 86400
+    ) -> list[tuple[int, PredictionScore]]:
+        """Score the SLA's predictions whose horizon ended in the lookback.
+
+        Returns:
+            ``(objective index, score)`` for every objective; predictions made
+            with another slice length than the objective's current one are left
+            out (the SLA was changed since).
+
+        Raises:
+            SlaNotFound: no such SLA.
+            SourceUnavailable, StoreUnavailable: a dependency is down.
+        """
+        sla = self.get(name)
+        now = self._clock.now()
+        since = now - timedelta(seconds=lookback_seconds)
+        records = (
+            []
+            if self._predictions is None
+            else self._predictions.between(name, since, now)
+        )
+        return [
+            (index, self._score_objective(objective, index, records, now))
+            for index, objective in enumerate(sla.objectives)
+        ]
+
+    def _score_objective(
+        self,
+        objective: Objective,
+        index: int,
+        records: Sequence[PredictionRecord],
+        now: datetime,
+    ) -> PredictionScore:
+        due = [
+            r
+            for r in records
+            if r.objective == index
+            and r.slice_seconds == objective.slice_seconds
+            and r.slices
+            and r.until <= aligned_end(now, objective.slice_seconds)
+        ]
+        if not due:
+            return PredictionScore()
+        start = min(r.made_at for r in due)
+        end = max(r.until for r in due)
+        found = self._samples.samples(objective.selector, _at(start), _at(end))
+        actual = {
+            s.key: slice_samples(
+                s.samples, start, end, objective.slice_seconds, objective.allowed
+            )
+            for s in found
+        }
+        return score_predictions((r, actual.get(r.series, ())) for r in due)
 
     def _predict_objective(
         self, index: int, objective: Objective, now: datetime, horizon: int

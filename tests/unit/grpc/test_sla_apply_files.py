@@ -1,6 +1,7 @@
 """``monitoring sla apply`` on files: all or nothing, and canonical selectors."""
 
 import argparse
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,3 +107,22 @@ def test_the_same_selector_written_another_way_changes_nothing(
     assert stored.objectives[0].selector.to_promql() == (
         'node_load1{instance="a",job="node"}'
     )
+
+
+def test_score_reports_every_objective_even_with_nothing_due(
+    server: SlaServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "sla.yaml"
+    path.write_text(GOOD)
+    printed: list[str] = []
+    assert apply(path, printed) == 0
+    args = argparse.Namespace(
+        address=None, output="json", action="score", name="first", lookback="1h"
+    )
+    assert client_cli.run(args, printed.append) == 0
+    report = json.loads(printed[-1])
+    assert report["lookback"] == "1h"
+    (objective,) = report["objectives"]
+    assert objective["objective"]["selector"] == 'node_load1{instance="a",job="node"}'
+    # JSON leaves out zero counts and unset rates: nothing was predicted yet.
+    assert objective["score"] == {}

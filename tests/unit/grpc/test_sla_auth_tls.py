@@ -237,6 +237,7 @@ def test_reflection_lists_the_sla_manager() -> None:
             "GetViolations",
             "PredictViolations",
             "ListForecastTargets",
+            "ScorePredictions",
         }
         objective = pool.FindMessageTypeByName("monitoring.sla.v1.Objective")
         assert objective.fields_by_name["lo"].has_presence

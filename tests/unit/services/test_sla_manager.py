@@ -14,9 +14,11 @@ import pytest
 from adapters.forecasting.ets import VectorizedEtsForecaster
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
+from adapters.in_memory.prediction_log import InMemoryPredictionLog
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
 from monitoring_core.errors import InvalidSla, SlaNotFound
+from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.series import SeriesKey
 from monitoring_core.services.sla_manager import (
     SeriesPrediction,
@@ -51,12 +53,14 @@ class World:
         self.source.add(CALM, _samples(lambda t: 0.3, 2))
         self.source.add(OTHER, _samples(lambda t: 5.0, 3))  # never selected
         self.store = InMemoryResultStore()
+        self.predictions = InMemoryPredictionLog()
         self.manager = SlaManager(
             repository=InMemorySlaRepository(self.clock),
             source=self.source,
             samples=self.source,
             forecasts=self.store,
             clock=self.clock,
+            predictions=self.predictions,
         )
         objectives = tuple(
             ObjectiveDraft(
@@ -198,3 +202,30 @@ def test_the_forecast_targets_are_every_objective_selector(world: World) -> None
         'disk_used_ratio{host="a"}',
         'disk_used_ratio{host="b"}',
     ]
+
+
+def test_predictions_are_recorded_and_scored_once_due(world: World) -> None:
+    world.forecast_at(CROSSING - 5 * 60)  # recorded: an ETA near CROSSING
+    made = world.clock.now()
+    assert world.manager.score("disks") == [
+        (0, PredictionScore()),
+        (1, PredictionScore()),
+    ]  # nothing due yet: the horizon has not passed
+    world.clock.advance(15 * 60)
+    recorded = world.predictions.between("disks", made, world.clock.now())
+    assert {r.series for r in recorded} == {TRENDING, CALM}
+    (trending_score, calm_score) = (s for _, s in world.manager.score("disks"))
+    # The trending series crosses HI five minutes in: the last five of the ten
+    # slices are excursions, and the one before may be too (the noise, 0.001,
+    # exceeds the last minute's rise before the crossing, 0.0011); the forecast
+    # said so for most of them.
+    assert trending_score.predictions == 1 and trending_score.slices_compared == 10
+    assert trending_score.bad in (5, 6)
+    assert trending_score.true_positives >= 4 and trending_score.precision == 1.0
+    assert trending_score.brier is not None and trending_score.brier < 0.1
+    assert calm_score.bad == 0 and calm_score.predicted_bad == 0
+    assert calm_score.brier is not None and calm_score.brier < 1e-6
+    # Every one of a slice's four samples must lie inside the 95 % interval:
+    # about 0.95 ** 4 = 0.81 of the slices for a calibrated forecast.
+    assert calm_score.interval_coverage is not None
+    assert calm_score.interval_coverage >= 0.6

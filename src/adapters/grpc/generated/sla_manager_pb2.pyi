@@ -877,3 +877,145 @@ class PredictionReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PredictionReport: _TypeAlias = PredictionReport  # noqa: Y015
+
+@_typing.final
+class ScorePredictionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LOOKBACK_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    lookback: _builtins.str
+    """Predictions made within this Prometheus duration; 24h when empty."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        lookback: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lookback", b"lookback", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScorePredictionsRequest: _TypeAlias = ScorePredictionsRequest  # noqa: Y015
+
+@_typing.final
+class PredictionScore(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREDICTIONS_FIELD_NUMBER: _builtins.int
+    SLICES_COMPARED_FIELD_NUMBER: _builtins.int
+    PREDICTED_BAD_FIELD_NUMBER: _builtins.int
+    BAD_FIELD_NUMBER: _builtins.int
+    TRUE_POSITIVES_FIELD_NUMBER: _builtins.int
+    PRECISION_FIELD_NUMBER: _builtins.int
+    RECALL_FIELD_NUMBER: _builtins.int
+    BRIER_FIELD_NUMBER: _builtins.int
+    INTERVAL_COVERAGE_FIELD_NUMBER: _builtins.int
+    predictions: _builtins.int
+    slices_compared: _builtins.int
+    """Predicted slices that were then measured."""
+    predicted_bad: _builtins.int
+    """Slices with probability >= 0.5, slices that were excursions, and both."""
+    bad: _builtins.int
+    true_positives: _builtins.int
+    precision: _builtins.float
+    recall: _builtins.float
+    brier: _builtins.float
+    """Mean of (p - y)^2: 0 is perfect, 0.25 is always saying 0.5."""
+    interval_coverage: _builtins.float
+    """Share of slices whose every sample stayed inside the 95 % interval."""
+    def __init__(
+        self,
+        *,
+        predictions: _builtins.int = ...,
+        slices_compared: _builtins.int = ...,
+        predicted_bad: _builtins.int = ...,
+        bad: _builtins.int = ...,
+        true_positives: _builtins.int = ...,
+        precision: _builtins.float | None = ...,
+        recall: _builtins.float | None = ...,
+        brier: _builtins.float | None = ...,
+        interval_coverage: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_brier", b"_brier", "_interval_coverage", b"_interval_coverage", "_precision", b"_precision", "_recall", b"_recall", "brier", b"brier", "interval_coverage", b"interval_coverage", "precision", b"precision", "recall", b"recall"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_brier", b"_brier", "_interval_coverage", b"_interval_coverage", "_precision", b"_precision", "_recall", b"_recall", "bad", b"bad", "brier", b"brier", "interval_coverage", b"interval_coverage", "precision", b"precision", "predicted_bad", b"predicted_bad", "predictions", b"predictions", "recall", b"recall", "slices_compared", b"slices_compared", "true_positives", b"true_positives"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__brier: _TypeAlias = _typing.Literal["brier"]  # noqa: Y015
+    _WhichOneofArgType__brier: _TypeAlias = _typing.Literal["_brier", b"_brier"]  # noqa: Y015
+    _WhichOneofReturnType__interval_coverage: _TypeAlias = _typing.Literal["interval_coverage"]  # noqa: Y015
+    _WhichOneofArgType__interval_coverage: _TypeAlias = _typing.Literal["_interval_coverage", b"_interval_coverage"]  # noqa: Y015
+    _WhichOneofReturnType__precision: _TypeAlias = _typing.Literal["precision"]  # noqa: Y015
+    _WhichOneofArgType__precision: _TypeAlias = _typing.Literal["_precision", b"_precision"]  # noqa: Y015
+    _WhichOneofReturnType__recall: _TypeAlias = _typing.Literal["recall"]  # noqa: Y015
+    _WhichOneofArgType__recall: _TypeAlias = _typing.Literal["_recall", b"_recall"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__brier) -> _WhichOneofReturnType__brier | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__interval_coverage) -> _WhichOneofReturnType__interval_coverage | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__precision) -> _WhichOneofReturnType__precision | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__recall) -> _WhichOneofReturnType__recall | None: ...
+
+Global___PredictionScore: _TypeAlias = PredictionScore  # noqa: Y015
+
+@_typing.final
+class ObjectivePredictionScore(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    OBJECTIVE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    @_builtins.property
+    def objective(self) -> Global___Objective: ...
+    @_builtins.property
+    def score(self) -> Global___PredictionScore: ...
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        objective: Global___Objective | None = ...,
+        score: Global___PredictionScore | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["objective", b"objective", "score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "objective", b"objective", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ObjectivePredictionScore: _TypeAlias = ObjectivePredictionScore  # noqa: Y015
+
+@_typing.final
+class PredictionScoreReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    LOOKBACK_FIELD_NUMBER: _builtins.int
+    OBJECTIVES_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    lookback: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def objectives(self) -> _containers.RepeatedCompositeFieldContainer[Global___ObjectivePredictionScore]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        lookback: _builtins.str = ...,
+        objectives: _abc.Iterable[Global___ObjectivePredictionScore] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "lookback", b"lookback", "name", b"name", "objectives", b"objectives"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PredictionScoreReport: _TypeAlias = PredictionScoreReport  # noqa: Y015

@@ -70,6 +70,11 @@ class SlaManagerStub:
                 request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictViolationsRequest.SerializeToString,
                 response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionReport.FromString,
                 _registered_method=True)
+        self.ScorePredictions = channel.unary_unary(
+                '/monitoring.sla.v1.SlaManager/ScorePredictions',
+                request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ScorePredictionsRequest.SerializeToString,
+                response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionScoreReport.FromString,
+                _registered_method=True)
         self.ListForecastTargets = channel.unary_unary(
                 '/monitoring.sla.v1.SlaManager/ListForecastTargets',
                 request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsRequest.SerializeToString,
@@ -132,6 +137,14 @@ class SlaManagerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScorePredictions(self, request, context):
+        """How the recorded predictions fared once their horizon had passed:
+        precision and recall of predicted excursions, Brier score, coverage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListForecastTargets(self, request, context):
         """The selectors of every objective: the series the ETL must forecast.
         """
@@ -176,6 +189,11 @@ def add_SlaManagerServicer_to_server(servicer, server):
                     servicer.PredictViolations,
                     request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictViolationsRequest.FromString,
                     response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionReport.SerializeToString,
+            ),
+            'ScorePredictions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScorePredictions,
+                    request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ScorePredictionsRequest.FromString,
+                    response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionScoreReport.SerializeToString,
             ),
             'ListForecastTargets': grpc.unary_unary_rpc_method_handler(
                     servicer.ListForecastTargets,
@@ -372,6 +390,33 @@ class SlaManager:
             '/monitoring.sla.v1.SlaManager/PredictViolations',
             monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictViolationsRequest.SerializeToString,
             monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScorePredictions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/monitoring.sla.v1.SlaManager/ScorePredictions',
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ScorePredictionsRequest.SerializeToString,
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.PredictionScoreReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,10 @@ class SlaManagerStub:
     """Past violations over trailing windows (default 1h, 3h, 12h)."""
     PredictViolations: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.PredictViolationsRequest, _sla_manager_pb2.PredictionReport]
     """Predicted violations over a horizon (default 10m), from stored forecasts."""
+    ScorePredictions: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.ScorePredictionsRequest, _sla_manager_pb2.PredictionScoreReport]
+    """How the recorded predictions fared once their horizon had passed:
+    precision and recall of predicted excursions, Brier score, coverage.
+    """
     ListForecastTargets: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.ListForecastTargetsRequest, _sla_manager_pb2.ListForecastTargetsResponse]
     """The selectors of every objective: the series the ETL must forecast."""
 
@@ -78,6 +82,10 @@ class SlaManagerAsyncStub(SlaManagerStub):
     """Past violations over trailing windows (default 1h, 3h, 12h)."""
     PredictViolations: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.PredictViolationsRequest, _sla_manager_pb2.PredictionReport]  # type: ignore[assignment]
     """Predicted violations over a horizon (default 10m), from stored forecasts."""
+    ScorePredictions: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.ScorePredictionsRequest, _sla_manager_pb2.PredictionScoreReport]  # type: ignore[assignment]
+    """How the recorded predictions fared once their horizon had passed:
+    precision and recall of predicted excursions, Brier score, coverage.
+    """
     ListForecastTargets: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.ListForecastTargetsRequest, _sla_manager_pb2.ListForecastTargetsResponse]  # type: ignore[assignment]
     """The selectors of every objective: the series the ETL must forecast."""
 
@@ -142,6 +150,16 @@ class SlaManagerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sla_manager_pb2.PredictionReport, _abc.Awaitable[_sla_manager_pb2.PredictionReport]]:
         """Predicted violations over a horizon (default 10m), from stored forecasts."""
+
+    @_abc_1.abstractmethod
+    def ScorePredictions(
+        self,
+        request: _sla_manager_pb2.ScorePredictionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_manager_pb2.PredictionScoreReport, _abc.Awaitable[_sla_manager_pb2.PredictionScoreReport]]:
+        """How the recorded predictions fared once their horizon had passed:
+        precision and recall of predicted excursions, Brier score, coverage.
+        """
 
     @_abc_1.abstractmethod
     def ListForecastTargets(
