@@ -441,7 +441,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0001"
+        assert migrate.current(empty_url) == "0003"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
 
     def test_downgrade_to_base_drops_every_table_and_upgrade_works_again(
@@ -449,7 +449,7 @@ class SqlResultStoreContract(ResultStoreContract):
     ) -> None:
         assert migrate.current(empty_url) is None
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0001"
+        assert migrate.current(empty_url) == "0003"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
         migrate.downgrade(empty_url, "base")
         assert _tables(empty_url) == {"alembic_version"}
@@ -471,6 +471,8 @@ class SqlResultStoreContract(ResultStoreContract):
             "forecasts": 2,
             "forecast_scores": 2,
             "etl_runs": 1,
+            "slas": 0,
+            "sla_predictions": 0,
         }
 
     def test_non_finite_values_are_null_columns_spelled_in_special(
