@@ -490,10 +490,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 EOF
-    write_if_changed "$K_DIR/probe.properties" <<EOF
-request.timeout.ms=5000
-default.api.timeout.ms=10000
-EOF
+    kafka_probe_config
     if [[ ! -f $K_DIR/data/meta.properties ]]; then
         [[ -s $K_DIR/cluster.id ]] ||
             kafka_java kafka.tools.StorageTool random-uuid 2>>"$K_DIR/format.log" | tail -n 1 >"$K_DIR/cluster.id"
@@ -514,8 +511,17 @@ EOF
         -cp "$KAFKA_JARS/*" kafka.Kafka "$K_DIR/server.properties"
 }
 
+kafka_probe_config() {  # also needed to probe a broker another checkout started
+    mkdir -p "$K_DIR"
+    write_if_changed "$K_DIR/probe.properties" <<EOF
+request.timeout.ms=5000
+default.api.timeout.ms=10000
+EOF
+}
+
 kafka_ready() {
     port_open "$KAFKA_PORT" || return 1
+    kafka_probe_config
     # A real admin round-trip (metadata from the broker), not just a TCP connect.
     timeout 30 "$JAVA_BIN" -Xmx128m -XX:TieredStopAtLevel=1 \
         -cp "$KAFKA_JARS/*" org.apache.kafka.tools.TopicCommand \
