@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.kafka.codec import encode
 from adapters.sql import migrate, tables
-from adapters.sql.engine import make_engine
+from adapters.sql.engine import make_engine, make_read_engine
 from adapters.sql.result_store import SqlResultStore, sql_store
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
@@ -408,8 +408,14 @@ class SqlResultStoreContract(ResultStoreContract):
         engine.dispose()
 
     @pytest.fixture
-    def store(self, engine: Engine) -> Store:
-        return SqlResultStore(engine)
+    def reader(self, empty_url: str, engine: Engine) -> Iterator[Engine]:
+        reader = make_read_engine(empty_url)
+        yield reader
+        reader.dispose()
+
+    @pytest.fixture
+    def store(self, engine: Engine, reader: Engine) -> Store:
+        return SqlResultStore(engine, reader)
 
     @pytest.fixture
     def unreachable_store(self, unreachable_url: str) -> Iterator[Store]:

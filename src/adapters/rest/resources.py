@@ -21,14 +21,22 @@ MAX_AGE = 15
 
 
 class _SeriesResource:
-    def __init__(self, queries: ResultQueries, clock: Clock) -> None:
+    def __init__(
+        self, queries: ResultQueries, clock: Clock, fresh: ResultQueries | None = None
+    ) -> None:
         self._queries = queries
+        self._fresh = queries if fresh is None else fresh
         self._clock = clock
 
-    def _series(self, series_id: str) -> SeriesRecord:
+    def _reads(self, req: falcon.Request) -> ResultQueries:
+        """``fresh`` when the client sends ``Cache-Control: no-cache``."""
+        directives = (req.get_header("Cache-Control") or "").lower()
+        return self._fresh if "no-cache" in directives else self._queries
+
+    def _series(self, queries: ResultQueries, series_id: str) -> SeriesRecord:
         found = None
         if params.SERIES_ID.fullmatch(series_id):
-            found = self._queries.get_series(series_id)
+            found = queries.get_series(series_id)
         if found is None:
             raise UnknownSeries(series_id)
         return found
@@ -86,7 +94,7 @@ class Series(_SeriesResource):
     """``GET /v1/series/{id}``."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        body = representation.series(self._series(id))
+        body = representation.series(self._series(self._reads(req), id))
         send_json(req, resp, body, MAX_AGE)
 
 
@@ -94,8 +102,9 @@ class Metadata(_SeriesResource):
     """``GET /v1/series/{id}/metadata``."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        record = self._series(id)
-        found = self._queries.latest_metadata(id)
+        queries = self._reads(req)
+        record = self._series(queries, id)
+        found = queries.latest_metadata(id)
         send_json(req, resp, representation.metadata(record, found), MAX_AGE)
 
 
@@ -105,14 +114,14 @@ class Values(_SeriesResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         # One store call when statistics exist (the hot path); the series
         # itself is only looked up to tell "no statistics yet" from a 404.
-        stats = None
+        queries, stats = self._reads(req), None
         if params.SERIES_ID.fullmatch(id):
-            stats = self._queries.latest_window_stats(id)
+            stats = queries.latest_window_stats(id)
         now = self._clock.now()
         if stats is not None:
             body = representation.values(stats.series, stats.kind, stats, now)
         else:
-            record = self._series(id)
+            record = self._series(queries, id)
             body = representation.values(record.key, record.kind, None, now)
         send_json(req, resp, body, MAX_AGE)
 
@@ -123,8 +132,9 @@ class History(_SeriesResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         span = params.span(req, self._clock.now(), HISTORY_DEFAULT, HISTORY_LONGEST)
         only = params.window(req)
-        record = self._series(id)
-        found = self._queries.window_stats_between(id, *span)
+        queries = self._reads(req)
+        record = self._series(queries, id)
+        found = queries.window_stats_between(id, *span)
         body = representation.history(record, found, span, only)
         send_json(req, resp, body, MAX_AGE)
 
@@ -133,9 +143,10 @@ class ForecastResource(_SeriesResource):
     """``GET /v1/series/{id}/forecast``: latest forecast and score."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        record = self._series(id)
-        found = self._queries.latest_forecast(id)
-        score = self._queries.latest_forecast_score(id)
+        queries = self._reads(req)
+        record = self._series(queries, id)
+        found = queries.latest_forecast(id)
+        score = queries.latest_forecast_score(id)
         body = representation.forecast(record, found, score)
         send_json(req, resp, body, MAX_AGE)
 

@@ -31,9 +31,14 @@ _METADATA_FLOATS = (
 )
 
 
+def key_of(name: str, labels: str) -> SeriesKey:
+    """The series key of a name and its labels as JSON text."""
+    return SeriesKey.of(name, json.loads(labels))
+
+
 def row_to_key(row: Row) -> SeriesKey:
-    """The series key of a ``series`` row (labels are JSON text)."""
-    return SeriesKey.of(row.name, json.loads(row.labels))
+    """The series key of a ``series`` row."""
+    return key_of(row.name, row.labels)
 
 
 def row_to_series(row: Row) -> SeriesRecord:
