@@ -250,7 +250,7 @@ def render(
     plain: list[Run],
     tops: list[Load],
 ) -> str:
-    from apps.api.containers import CACHE_SECONDS
+    from apps.api.config import DEFAULT_CACHE_SECONDS as CACHE_SECONDS
 
     top = median(tops)
 

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.sql import migrate
 from adapters.sql.result_store import sql_store
-from apps.api.containers import CACHE_SECONDS
+from apps.api.config import DEFAULT_CACHE_SECONDS as CACHE_SECONDS
 from tests.integration.test_api_schemathesis import running_api, sample_results
 from tests.support.mariadb import private_mariadb
 

@@ -6,6 +6,9 @@ import attrs
 
 from apps.env import Env
 
+DEFAULT_CACHE_SECONDS = 5
+"""How long a worker reuses a single-series read by default: far below a cycle."""
+
 
 @attrs.frozen(kw_only=True)
 class ApiConfig:
@@ -15,6 +18,7 @@ class ApiConfig:
     port: int
     workers: int
     threads: int
+    cache_seconds: int
     token: str | None = attrs.field(repr=False)
 
 
@@ -31,6 +35,12 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
         port=env.integer("MONITORING_API_PORT", 8080, minimum=0, maximum=65535),
         workers=env.integer("MONITORING_API_WORKERS", 2, maximum=64),
         threads=env.integer("MONITORING_API_THREADS", 4, maximum=64),
+        cache_seconds=env.integer(
+            "MONITORING_API_CACHE_SECONDS",
+            DEFAULT_CACHE_SECONDS,
+            minimum=0,
+            maximum=300,
+        ),
         token=env.text(
             "MONITORING_API_TOKEN",
             "",

@@ -13,10 +13,6 @@ from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
 from apps.api.config import ApiConfig
 
-CACHE_SECONDS = 5.0
-"""How long a worker reuses a single-series read: a third of the responses'
-``max-age``, and far below an ETL cycle. ``Cache-Control: no-cache`` skips it."""
-
 
 def multiprocess_exposition() -> tuple[bytes, str]:
     """Metrics of every gunicorn worker, summed from ``PROMETHEUS_MULTIPROC_DIR``."""
@@ -36,5 +32,7 @@ class ApiContainer(containers.DeclarativeContainer):
         providers.Singleton(SystemClock),
         config.provided.token,
         exposition=providers.Object(multiprocess_exposition),
-        cache_seconds=CACHE_SECONDS,
+        # A worker reuses a single-series read this long (default 5 s: far
+        # below an ETL cycle); ``Cache-Control: no-cache`` skips it.
+        cache_seconds=config.provided.cache_seconds,
     )
