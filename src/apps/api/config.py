@@ -34,7 +34,7 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
         ),
         port=env.integer("MONITORING_API_PORT", 8080, minimum=0, maximum=65535),
         workers=env.integer("MONITORING_API_WORKERS", 2, maximum=64),
-        threads=env.integer("MONITORING_API_THREADS", 4, maximum=64),
+        threads=env.integer("MONITORING_API_THREADS", 2, maximum=64),
         cache_seconds=env.integer(
             "MONITORING_API_CACHE_SECONDS",
             DEFAULT_CACHE_SECONDS,
