@@ -1,7 +1,16 @@
-"""Reading envelopes back into domain results, rejecting anything malformed."""
+"""Reading envelopes back into domain results, rejecting anything malformed.
+
+Two paths give the same verdict and the same result. The fast one decodes the
+message with msgspec into the Structs of ``wire`` (the JSON Schemas mirrored,
+checked in C) and builds the result from them. Anything it does not accept
+(poison, or a valid message in a form the Structs are stricter about) takes the
+checked path: ``json.loads``, the compiled JSON Schema, then the result; that
+path alone decides what is rejected and says why.
+"""
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -10,13 +19,20 @@ from typing import Any
 
 import cattrs
 import fastjsonschema
+import msgspec
 
+from adapters.kafka import wire
 from adapters.kafka.codec import SCHEMA_VERSION
 from monitoring_core.errors import MonitoringError
 from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
-from monitoring_core.metadata import SeriesMetadata
+from monitoring_core.metadata import (
+    Seasonality,
+    SeriesMetadata,
+    Stationarity,
+    StationarityTest,
+)
 from monitoring_core.ports import Result
-from monitoring_core.runs import EtlRun
+from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
@@ -166,13 +182,8 @@ def _envelope(payload: bytes) -> dict[str, Any]:
     return body
 
 
-def decode(payload: bytes) -> Result:
-    """Turn one message value into a result.
-
-    Raises:
-        MessageRejected: too large, not JSON, unknown version or type, not valid
-            against the type's JSON Schema, or inconsistent (series id).
-    """
+def _checked(payload: bytes) -> Result:
+    """The reference path: ``json.loads``, the compiled JSON Schema, the result."""
     body = _envelope(payload)
     try:
         return _result(body["type"], _series(body["series"]), body["data"])
@@ -181,5 +192,206 @@ def decode(payload: bytes) -> Result:
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc))
         raise MessageRejected(f"{body['type']}: {details}") from exc
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise MessageRejected(f"{body['type']}: {exc!r}") from exc
+
+
+_KINDS = {kind.value: kind for kind in MetricKind}
+"""Looked up, not called: calling an enum costs more than building the result."""
+
+
+class _NotFast(Exception):
+    """The fast path leaves this message to the checked one."""
+
+
+# The fast path. Times and series recur from message to message (every series
+# of a cycle shares its evaluation time), so their parsed forms are remembered.
+_CACHED = 65_536
+_times: dict[str, datetime] = {}
+_unix_times: dict[str, float] = {}
+_keys: dict[tuple[str, str, tuple[tuple[str, str], ...]], SeriesKey] = {}
+
+
+_time_pattern = re.compile(wire.TIME_PATTERN).search
+
+
+def _parsed(text: str) -> datetime:
+    """A time of the schemas: their pattern, then a real date and time."""
+    if _time_pattern(text) is None:
+        raise _NotFast(f"not a time: {text!r}")
+    return datetime.fromisoformat(text)
+
+
+def _time(text: str) -> datetime:
+    moment = _times.get(text)
+    if moment is None:
+        moment = _parsed(text)
+        if len(_times) >= _CACHED:
+            _times.clear()
+        _times[text] = moment
+    return moment
+
+
+def _unix_time(text: str) -> float:
+    seconds = _unix_times.get(text)
+    if seconds is None:
+        seconds = _parsed(text).timestamp()
+        if len(_unix_times) >= _CACHED:
+            _unix_times.clear()
+        _unix_times[text] = seconds
+    return seconds
+
+
+def _number(value: float | str | None) -> float | None:
+    return _SPECIAL[value] if value.__class__ is str else value  # type: ignore[return-value]
+
+
+def _required(value: float | str) -> float:
+    return _SPECIAL[value] if value.__class__ is str else value  # type: ignore[return-value]
+
+
+def _key(raw: wire.Series) -> SeriesKey:
+    seen = (raw.id, raw.name, tuple(raw.labels.items()))
+    key = _keys.get(seen)
+    if key is None:
+        key = SeriesKey.of(raw.name, raw.labels)
+        if key.id != raw.id:
+            raise _NotFast("series id does not match its labels")
+        if len(_keys) >= _CACHED:
+            _keys.clear()
+        _keys[seen] = key
+    return key
+
+
+def _fast_window(w: wire.Window) -> WindowStats:
+    stamp = w.last_timestamp
+    return WindowStats(
+        window_seconds=w.window_seconds,
+        count=w.count,
+        min=_number(w.min),
+        max=_number(w.max),
+        avg=_number(w.avg),
+        stddev=_number(w.stddev),
+        last=_number(w.last),
+        last_timestamp=None if stamp is None else _unix_time(stamp),
+    )
+
+
+def _fast_point(p: wire.Point) -> ForecastPoint:
+    return ForecastPoint(
+        timestamp=_unix_time(p.timestamp),
+        mean=_required(p.mean),
+        lower_80=_required(p.lower_80),
+        upper_80=_required(p.upper_80),
+        lower_95=_required(p.lower_95),
+        upper_95=_required(p.upper_95),
+    )
+
+
+def _fast_test(test: wire.StationarityTest | None) -> StationarityTest | None:
+    if test is None:
+        return None
+    return StationarityTest(
+        statistic=_required(test.statistic),
+        p_value=_required(test.p_value),
+        stationary=test.stationary,
+    )
+
+
+def _fast_metadata(key: SeriesKey, d: wire.MetadataData) -> SeriesMetadata:
+    return SeriesMetadata(
+        series=key,
+        computed_at=_time(d.computed_at),
+        lookback_seconds=d.lookback_seconds,
+        step_seconds=d.step_seconds,
+        sample_count=d.sample_count,
+        stationarity=Stationarity(d.stationarity),
+        reason=d.reason,
+        adf=_fast_test(d.adf),
+        kpss=_fast_test(d.kpss),
+        acf=tuple([_required(v) for v in d.acf]),
+        acf_significant_lags=tuple(d.acf_significant_lags),
+        seasonality=Seasonality(
+            period_seconds=d.seasonality.period_seconds,
+            strength=_number(d.seasonality.strength),
+        ),
+    )
+
+
+def _fast_run(d: wire.EtlRunData) -> EtlRun:
+    return EtlRun(
+        run_id=d.run_id,
+        started_at=_time(d.started_at),
+        finished_at=_time(d.finished_at),
+        ok=d.ok,
+        steps=tuple(
+            StepTiming(step=Step(s.step), seconds=s.seconds, error=s.error)
+            for s in d.steps
+        ),
+        series_count=d.series_count,
+        results_published=d.results_published,
+    )
+
+
+def _fast(message: wire.Message) -> Result:
+    _time(message.computed_at)  # format: date-time, as the schemas check it
+    if isinstance(message, wire.WindowStatsMessage):
+        stats = message.data
+        return SeriesWindowStats(
+            series=_key(message.series),
+            kind=_KINDS[stats.kind],
+            at=_time(stats.at),
+            windows=tuple([_fast_window(w) for w in stats.windows]),
+        )
+    if isinstance(message, wire.ForecastMessage):
+        forecast = message.data
+        return Forecast(
+            series=_key(message.series),
+            made_at=_time(forecast.made_at),
+            step_seconds=forecast.step_seconds,
+            model=forecast.model,
+            holdout_mae=_required(forecast.holdout_mae),
+            points=tuple([_fast_point(p) for p in forecast.points]),
+        )
+    if isinstance(message, wire.MetadataMessage):
+        return _fast_metadata(_key(message.series), message.data)
+    if isinstance(message, wire.ScoreMessage):
+        score = message.data
+        return ForecastScore(
+            series=_key(message.series),
+            forecast_made_at=_time(score.forecast_made_at),
+            scored_at=_time(score.scored_at),
+            model=score.model,
+            points_compared=score.points_compared,
+            mae=_required(score.mae),
+            coverage_80=score.coverage_80,
+            coverage_95=score.coverage_95,
+        )
+    return _fast_run(message.data)
+
+
+_LEFT_TO_CHECKED = (msgspec.DecodeError, _NotFast, ValueError, ArithmeticError)
+
+
+def decode_fast(payload: bytes) -> Result | None:
+    """The result through the Structs of ``wire``, or None when the message
+    must go the checked way (it is poison, or valid in a form they refuse)."""
+    try:
+        return _fast(wire.decoder.decode(payload))
+    except _LEFT_TO_CHECKED:
+        return None
+
+
+def decode(payload: bytes) -> Result:
+    """Turn one message value into a result.
+
+    Raises:
+        MessageRejected: too large, not JSON, unknown version or type, not valid
+            against the type's JSON Schema, or inconsistent (series id).
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise MessageRejected(
+            f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}"
+        )
+    result = decode_fast(payload)
+    return _checked(payload) if result is None else result

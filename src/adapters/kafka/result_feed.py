@@ -1,7 +1,9 @@
 """ResultFeed on a Kafka consumer group, with a dead-letter topic for rejects."""
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +19,7 @@ from confluent_kafka import (
 from adapters.kafka.decoding import MessageRejected, decode
 from adapters.kafka.result_publisher import producer_config
 from monitoring_core.errors import PublishError
-from monitoring_core.ports import Received, ResultFeed
+from monitoring_core.ports import Received, Result, ResultFeed
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_VALUE_LIMIT = 65_536
@@ -46,23 +48,72 @@ def consumer_config(
     return config
 
 
-def _origin(msg: Message) -> str:
-    return f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
+Outcome = Result | MessageRejected
+_SLICE = 100
+"""Messages decoded between two chances for the writer to take the GIL back."""
+
+
+def decode_all(values: Sequence[bytes]) -> list[Outcome]:
+    """Each value's result, or why it was rejected."""
+    outcomes: list[Outcome] = []
+    for start in range(0, len(values), _SLICE):
+        for value in values[start : start + _SLICE]:
+            try:
+                outcomes.append(decode(value))
+            except MessageRejected as exc:
+                outcomes.append(exc)
+        # Decoding ahead runs beside a write; a write whose reply from the
+        # database has arrived should not wait a whole switch interval (5 ms)
+        # for the GIL.
+        time.sleep(0)
+    return outcomes
+
+
+class _Ahead:
+    """Messages taken from the consumer but not handed out yet, perhaps being
+    decoded in another thread; ``revoked`` partitions' messages are dropped."""
+
+    def __init__(
+        self, messages: list[Message], decoded: "Future[list[Outcome]] | None"
+    ) -> None:
+        self.messages = messages
+        self.decoded = decoded
+        self.revoked: set[tuple[str | None, int | None]] = set()
+
+    def outcomes(self) -> list[Outcome]:
+        """Each message decoded (here, unless it was being decoded ahead)."""
+        if self.decoded is None:
+            return decode_all([m.value() or b"" for m in self.messages])
+        return self.decoded.result()
 
 
 class KafkaResultFeed(ResultFeed):
-    """Decodes each message; remembers offsets to commit and rejects to set aside."""
+    """Decodes each message; remembers offsets to commit and rejects to set aside.
+
+    With a ``decoder`` thread, the next batch is taken from the consumer and
+    decoded there while the caller writes the one just handed out (a write
+    mostly waits for the database, which releases the GIL). A message counts as
+    handed out, and its offset as committable, only once ``next_batch`` returns
+    it, so ``commit`` after a write never covers the batch decoded ahead.
+    """
 
     def __init__(
-        self, consumer: Consumer, dead_letters: Producer, dead_letter_topic: str
+        self,
+        consumer: Consumer,
+        dead_letters: Producer,
+        dead_letter_topic: str,
+        decoder: ThreadPoolExecutor | None = None,
     ) -> None:
         self._consumer = consumer
         self._dead_letters = dead_letters
         self._dead_letter_topic = dead_letter_topic
+        self._decoder = decoder
         self._offsets: dict[tuple[str, int], int] = {}
         self._raw: dict[str, Message] = {}
         self._queued: set[str] = set()
         self._stash: list[Message] = []
+        self._ahead: _Ahead | None = None
+        self._current: _Ahead | None = None
         self.rebalances = 0
 
     def subscribe(self, topic: str) -> None:
@@ -82,39 +133,68 @@ class KafkaResultFeed(ResultFeed):
         # Work is committed right after each write, so nothing finished is
         # pending here; offsets of a batch still waiting for the store cannot
         # be committed by us any more, and its new owner re-delivers it.
+        # Messages taken but not handed out are dropped as well: the new owner
+        # of their partitions delivers them again.
+        gone = {(p.topic, p.partition) for p in partitions}
         for p in partitions:
             self._offsets.pop((p.topic, p.partition), None)
+        self._stash = [m for m in self._stash if (m.topic(), m.partition()) not in gone]
+        for taken in (self._current, self._ahead):
+            if taken is not None:
+                taken.revoked |= gone
         log.info("revoked partitions %s", [p.partition for p in partitions])
 
     def next_batch(self, max_items: int, timeout_seconds: float) -> list[Received]:
-        """Decode up to ``max_items`` messages."""
+        """Up to ``max_items`` decoded messages; then start decoding the next ones."""
+        current = self._ahead
+        if current is None:
+            current = _Ahead(self._take(max_items, timeout_seconds), None)
+        self._current, self._ahead = current, None
+        following: list[Message] = []
+        if self._decoder is not None and current.messages:
+            # Taken before anything is handed out: a rebalance during the take
+            # may still drop messages of the current batch.
+            following = self._take(max_items, 0)
+        outcomes = current.outcomes()
+        batch = [
+            self._hand_out(m, outcome)
+            for m, outcome in zip(current.messages, outcomes, strict=True)
+            if (m.topic(), m.partition()) not in current.revoked
+        ]
+        self._current = None
+        if following and self._decoder is not None:
+            values = [m.value() or b"" for m in following]
+            self._ahead = _Ahead(following, self._decoder.submit(decode_all, values))
+        return batch
+
+    def _take(self, max_items: int, timeout_seconds: float) -> list[Message]:
+        """Messages from the stash, then from the consumer; errors handled."""
         messages, self._stash = self._stash, []
         if len(messages) < max_items:
             messages += self._consumer.consume(
                 max_items - len(messages), timeout_seconds
             )
-        return [self._receive(m) for m in messages if self._usable(m)]
+        return [m for m in messages if self._usable(m)]
+
+    def _hand_out(self, msg: Message, outcome: Outcome) -> Received:
+        topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+        assert topic is not None and partition is not None  # see _usable
+        self._offsets[(topic, partition)] = (offset or 0) + 1
+        origin = f"{topic}[{partition}]@{offset}"
+        if isinstance(outcome, MessageRejected):
+            self._raw[origin] = msg
+            return Received(result=None, rejection=str(outcome), origin=origin)
+        return Received(result=outcome, origin=origin)
 
     def _usable(self, msg: Message) -> bool:
         error = msg.error()
-        topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-        if error is None and topic is not None and partition is not None:
-            self._offsets[(topic, partition)] = (offset or 0) + 1
-            return True
         if error is None:
-            return False
+            return msg.topic() is not None and msg.partition() is not None
         if error.fatal():
             raise KafkaException(error)
         if error.code() != KafkaError._PARTITION_EOF:
             log.warning("consumer error: %s", error)
         return False
-
-    def _receive(self, msg: Message) -> Received:
-        try:
-            return Received(result=decode(msg.value() or b""), origin=_origin(msg))
-        except MessageRejected as exc:
-            self._raw[_origin(msg)] = msg
-            return Received(result=None, rejection=str(exc), origin=_origin(msg))
 
     def dead_letter(self, rejected: Sequence[Received]) -> None:
         """Produce each reject with its reason; wait until all are acknowledged."""
@@ -187,16 +267,24 @@ def kafka_feed(
     group: str,
     instance_id: str | None,
     dead_letter_topic: str,
+    decode_ahead: bool = True,
 ) -> Iterator[KafkaResultFeed]:
-    """A subscribed feed whose consumer leaves the group cleanly on exit."""
+    """A subscribed feed whose consumer leaves the group cleanly on exit.
+
+    ``decode_ahead`` decodes the next batch in a thread of its own while the
+    current one is written.
+    """
     consumer = Consumer(consumer_config(bootstrap, group, instance_id))
     producer = Producer(
         {**producer_config(bootstrap, 100_000), "client.id": "monitoring-storage-dlq"}
     )
-    feed = KafkaResultFeed(consumer, producer, dead_letter_topic)
+    decoder = ThreadPoolExecutor(1, "decode-ahead") if decode_ahead else None
+    feed = KafkaResultFeed(consumer, producer, dead_letter_topic, decoder)
     feed.subscribe(topic)
     try:
         yield feed
     finally:
+        if decoder is not None:
+            decoder.shutdown(wait=True, cancel_futures=True)
         producer.flush(10)
         consumer.close()

@@ -1,7 +1,8 @@
 """One write's results as rows per table, deduplicated by natural key (last wins)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +10,6 @@ import sqlalchemy as sa
 from adapters.sql import rows as to_row
 from adapters.sql import tables
 from adapters.sql.rows import Row
-from adapters.sql.values import to_ms
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.ports import Result
@@ -17,14 +17,19 @@ from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats
 
-_KEYS = {table: [c.name for c in table.primary_key] for table in tables.HISTORY}
+_KEYS: dict[sa.Table, Callable[[Row], tuple[Any, ...]]] = {
+    table: itemgetter(*[c.name for c in table.primary_key])
+    for table in tables.HISTORY
+    if len(table.primary_key) > 1
+}
+_KEYS[tables.etl_runs] = lambda row: (row["run_id"],)
 
 
 class Batch:
     """The rows of one ``write``; a key seen twice keeps its last row."""
 
     def __init__(self, results: Iterable[Result]) -> None:
-        self._series: dict[SeriesKey, Row] = {}
+        self._series: dict[str, Row] = {}
         self._rows: dict[sa.Table, dict[tuple[Any, ...], Row]] = {
             table: {} for table in tables.HISTORY
         }
@@ -34,8 +39,9 @@ class Batch:
     def _add(self, result: Result) -> None:
         if isinstance(result, SeriesWindowStats):
             self._see(result.series, result.kind, result.at)
+            rows, key = self._rows[tables.window_stats], _KEYS[tables.window_stats]
             for row in to_row.window_stats_rows(result):
-                self._put(tables.window_stats, row)
+                rows[key(row)] = row
         elif isinstance(result, SeriesMetadata):
             self._see(result.series, None, result.computed_at)
             self._put(tables.series_metadata, to_row.metadata_row(result))
@@ -49,15 +55,15 @@ class Batch:
             self._put(tables.etl_runs, to_row.run_row(result))
 
     def _put(self, table: sa.Table, row: Row) -> None:
-        key = tuple([row[name] for name in _KEYS[table]])
-        self._rows[table][key] = row
+        self._rows[table][_KEYS[table](row)] = row
 
     def _see(self, key: SeriesKey, kind: MetricKind | None, seen: datetime) -> None:
-        known = self._series.get(key)
+        series_id = to_row.series_id(key)
+        known = self._series.get(series_id)
         if known is None:
-            self._series[key] = to_row.series_row(key, kind, seen)
+            self._series[series_id] = to_row.series_row(key, kind, seen)
             return
-        seen_ms = to_ms(seen)
+        seen_ms = to_row.ms(seen)
         known["first_seen"] = min(seen_ms, known["first_seen"])
         known["last_seen"] = max(seen_ms, known["last_seen"])
         if kind is not None:

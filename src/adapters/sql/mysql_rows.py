@@ -4,11 +4,13 @@ PyMySQL interpolates parameters on the client anyway (it has no server-side
 binding), through a generic per-value dispatch that cost 40 % of a write. Here
 each column is converted in one pass chosen from its Core type:
 
-- integers with ``{:d}`` and floats with ``repr`` (the shortest text that reads
-  back as the same double; NaN and ±Inf never get here, see ``values.py``);
+- integers with ``int.__repr__`` and floats with ``float.__repr__`` (the
+  shortest text that reads back as the same double; NaN and ±Inf never get here,
+  see ``values.py``); each refuses a value of another type;
 - text of printable ASCII without ``'`` or backslash is quoted as it is (nothing in
   it is special between single quotes); any other text travels as a hex literal
-  with a charset introducer (``_utf8mb4 X'c3a9'``).
+  with a charset introducer (``_utf8mb4 X'c3a9'``). Short texts (series ids,
+  kinds, names) recur in every batch; their quoted form is remembered.
 
 So nothing in a value is ever parsed as SQL, whatever the server's
 ``NO_BACKSLASH_ESCAPES``, and a value of the wrong type raises instead.
@@ -17,6 +19,7 @@ So nothing in a value is ever parsed as SQL, whatever the server's
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,9 +29,13 @@ CHUNK_CHARACTERS = 1_000_000
 """Text per statement; far below MariaDB's default 16 MiB ``max_allowed_packet``."""
 
 Column = Callable[[Sequence[Any]], list[str]]
+Picker = Callable[[Any], Any]
 Group = tuple[sa.Insert, sa.Table, list[Any]]
-_SLICE = 1000
+_SLICE = 250
 """Rows rendered at a time (bounds the memory of one table's text)."""
+_REMEMBERED = 64
+"""Texts up to this length keep their quoted form (``_quoted``)."""
+_quoted: dict[str, str] = {}
 # Printable ASCII but the quote and the backslash: nothing in it is special
 # between single quotes, in any SQL mode.
 _plain = re.compile(r"[ -&(-\[\]-~]*").fullmatch
@@ -39,24 +46,40 @@ _VALUES = re.compile(
 
 
 def _ints(values: Sequence[int | None]) -> list[str]:
-    return ["NULL" if v is None else f"{v:d}" for v in values]
+    text = int.__repr__  # also refuses floats, as ``{:d}`` does
+    return ["NULL" if v is None else text(v) for v in values]
 
 
 def _floats(values: Sequence[float | None]) -> list[str]:
-    return ["NULL" if v is None else repr(float(v)) for v in values]
+    text = float.__repr__
+    try:
+        return ["NULL" if v is None else text(v) for v in values]
+    except TypeError:  # an int where a float belongs: as the float it stands for
+        return ["NULL" if v is None else text(float(v)) for v in values]
 
 
 def _bools(values: Sequence[bool | None]) -> list[str]:
     return ["NULL" if v is None else ("1" if v else "0") for v in values]
 
 
+def _quote(text: str) -> str:
+    quoted = f"'{text}'" if _plain(text) else f"_utf8mb4 X'{text.encode().hex()}'"
+    if len(text) <= _REMEMBERED:
+        if len(_quoted) >= 100_000:
+            _quoted.clear()
+        _quoted[text] = quoted
+    return quoted
+
+
 def _texts(values: Sequence[str | None]) -> list[str]:
-    return [
-        "NULL"
-        if v is None
-        else (f"'{v}'" if _plain(v) else f"_utf8mb4 X'{v.encode().hex()}'")
-        for v in values
-    ]
+    known = _quoted.get
+    texts = ["NULL" if v is None else known(v) for v in values]
+    if None in texts:
+        return [
+            t if t is not None else _quote(v)  # type: ignore[arg-type]
+            for t, v in zip(texts, values, strict=True)
+        ]
+    return texts  # type: ignore[return-value]
 
 
 def _converter(column: sa.Column[Any]) -> Column:
@@ -72,20 +95,23 @@ def _converter(column: sa.Column[Any]) -> Column:
 @functools.cache
 def _template(
     dialect: sa.Dialect, statement: sa.Insert, table: sa.Table
-) -> tuple[str, str, list[tuple[str, Column]]]:
+) -> tuple[str, str, list[tuple[Picker, Column]]]:
     """Split the compiled one-row statement around its VALUES group, whose
     placeholders follow the table's columns (Core renders every column)."""
     text = str(statement.compile(dialect=dialect))
     match = _VALUES.match(text)
     if match is None or "%" in match.group(1) + match.group(2):
         raise ValueError(f"not a one-row INSERT … VALUES: {text}")
-    columns = [(column.name, _converter(column)) for column in table.columns]
+    columns: list[tuple[Picker, Column]] = [
+        (itemgetter(column.name), _converter(column)) for column in table.columns
+    ]
     return match.group(1), match.group(2), columns
 
 
-def _rendered(rows: list[dict[str, Any]], columns: list[tuple[str, Column]]) -> Any:
-    texts = [convert([row[name] for row in rows]) for name, convert in columns]
-    return ["(" + ",".join(values) + ")" for values in zip(*texts, strict=True)]
+def _rendered(rows: list[Any], columns: list[tuple[Picker, Column]]) -> str:
+    """The VALUES groups of ``rows``: ``(…),(…)``."""
+    texts = [convert(list(map(pick, rows))) for pick, convert in columns]
+    return "(" + "),(".join(map(",".join, zip(*texts, strict=True))) + ")"
 
 
 def _statements(
@@ -96,12 +122,12 @@ def _statements(
     chunk: list[str] = []
     size = 0
     for start in range(0, len(rows), _SLICE):
-        for text in _rendered(rows[start : start + _SLICE], columns):
-            chunk.append(text)
-            size += len(text) + 1
-            if size >= CHUNK_CHARACTERS:
-                yield head + ",".join(chunk) + tail
-                chunk, size = [], 0
+        text = _rendered(rows[start : start + _SLICE], columns)
+        chunk.append(text)
+        size += len(text) + 1
+        if size >= CHUNK_CHARACTERS:
+            yield head + ",".join(chunk) + tail
+            chunk, size = [], 0
     if chunk:
         yield head + ",".join(chunk) + tail
 

@@ -1,11 +1,18 @@
 """Named mappers from results to rows (dicts of column values)."""
 
 import functools
-from collections.abc import Iterator
+import math
 from datetime import datetime
 from typing import Any
 
-from adapters.sql.values import spell, spelled_list, split_floats, to_json, to_ms
+from adapters.sql.values import (
+    json_number,
+    spell,
+    spelled_list,
+    split_floats,
+    to_json,
+    to_ms,
+)
 from adapters.sql.values import unix_to_ms as _unix_ms
 from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
 from monitoring_core.metadata import SeriesMetadata, StationarityTest
@@ -16,23 +23,53 @@ from monitoring_core.windows import SeriesWindowStats
 Row = dict[str, Any]
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _identity(key: SeriesKey) -> tuple[str, str]:
-    """Id (a SHA-256) and labels as JSON, remembered: series recur every batch."""
+_REMEMBERED = 1 << 16
+# Series and times recur in every batch: their column values are remembered.
+# The decoder hands out one SeriesKey object per series, found here by identity
+# (the entry holds the key, so its id cannot be reused while it is there).
+_identities: dict[int, tuple[SeriesKey, str, str]] = {}
+_moments: dict[datetime, int] = {}
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _identity_of(key: SeriesKey) -> tuple[str, str]:
     return key.id, to_json(key.label_map)
+
+
+def identity(key: SeriesKey) -> tuple[str, str]:
+    """Id (a SHA-256) and labels as JSON."""
+    known = _identities.get(id(key))
+    if known is not None and known[0] is key:
+        return known[1], known[2]
+    found = _identity_of(key)
+    if len(_identities) >= _REMEMBERED:
+        _identities.clear()
+    _identities[id(key)] = (key, *found)
+    return found
 
 
 def series_id(key: SeriesKey) -> str:
     """``key.id``."""
-    return _identity(key)[0]
+    return identity(key)[0]
+
+
+def ms(moment: datetime) -> int:
+    """``to_ms``, remembered."""
+    found = _moments.get(moment)
+    if found is None:
+        found = to_ms(moment)
+        if len(_moments) >= _REMEMBERED:
+            _moments.clear()
+        _moments[moment] = found
+    return found
 
 
 def series_row(key: SeriesKey, kind: MetricKind | None, seen: datetime) -> Row:
     """A series seen at ``seen``; ``kind`` None when the result does not say."""
-    seen_ms = to_ms(seen)
-    identity, labels = _identity(key)
+    seen_ms = ms(seen)
+    identity_, labels = identity(key)
     return {
-        "id": identity,
+        "id": identity_,
         "name": key.name,
         "labels": labels,
         "kind": None if kind is None else kind.value,
@@ -41,17 +78,51 @@ def series_row(key: SeriesKey, kind: MetricKind | None, seen: datetime) -> Row:
     }
 
 
-def window_stats_rows(result: SeriesWindowStats) -> Iterator[Row]:
-    """One row per window."""
-    key, at, kind = series_id(result.series), to_ms(result.at), result.kind.value
+def window_stats_rows(result: SeriesWindowStats) -> list[Row]:
+    """One row per window (the most frequent rows, so written out in full)."""
+    key, at, kind = series_id(result.series), ms(result.at), result.kind.value
+    finite = math.isfinite
+    rows = []
     for w in result.windows:
-        floats = {"min": w.min, "max": w.max, "avg": w.avg, "stddev": w.stddev}
-        floats["last"] = w.last
-        row = split_floats(floats)
-        row["series_id"], row["at"], row["window_seconds"] = key, at, w.window_seconds
-        row["kind"], row["count"] = kind, w.count
-        row["last_timestamp"] = _unix_ms(w.last_timestamp)
-        yield row
+        low, high, avg, stddev, last = w.min, w.max, w.avg, w.stddev, w.last
+        stamp = w.last_timestamp
+        row = {
+            "at": at,
+            "series_id": key,
+            "window_seconds": w.window_seconds,
+            "kind": kind,
+            "count": w.count,
+            "min": low,
+            "max": high,
+            "avg": avg,
+            "stddev": stddev,
+            "last": last,
+            "last_timestamp": None if stamp is None else _unix_ms(stamp),
+            "special": None,
+        }
+        if not (
+            (low is None or finite(low))
+            and (high is None or finite(high))
+            and (avg is None or finite(avg))
+            and (stddev is None or finite(stddev))
+            and (last is None or finite(last))
+        ):
+            # As split_floats does; the names are in sorted order already.
+            named = (
+                ("avg", avg),
+                ("last", last),
+                ("max", high),
+                ("min", low),
+                ("stddev", stddev),
+            )
+            spelled = []
+            for name, value in named:
+                if value is not None and not finite(value):
+                    row[name] = None
+                    spelled.append(f'"{name}":"{spell(value)}"')
+            row["special"] = "{" + ",".join(spelled) + "}"
+        rows.append(row)
+    return rows
 
 
 def _test(prefix: str, test: StationarityTest | None) -> dict[str, Any]:
@@ -67,7 +138,7 @@ def metadata_row(result: SeriesMetadata) -> Row:
     floats = {**_test("adf", adf), **_test("kpss", kpss)}
     return {
         "series_id": series_id(result.series),
-        "computed_at": to_ms(result.computed_at),
+        "computed_at": ms(result.computed_at),
         "lookback_seconds": result.lookback_seconds,
         "step_seconds": result.step_seconds,
         "sample_count": result.sample_count,
@@ -82,15 +153,26 @@ def metadata_row(result: SeriesMetadata) -> Row:
     }
 
 
-def _point(point: ForecastPoint) -> dict[str, float | str | None]:
-    return {
-        "timestamp": spell(point.timestamp),
-        "mean": spell(point.mean),
-        "lower_80": spell(point.lower_80),
-        "upper_80": spell(point.upper_80),
-        "lower_95": spell(point.lower_95),
-        "upper_95": spell(point.upper_95),
-    }
+def _point(point: ForecastPoint) -> str:
+    """``to_json`` of the point's spelled values (keys sorted), written directly."""
+    low80, low95, mean = point.lower_80, point.lower_95, point.mean
+    stamp, up80, up95 = point.timestamp, point.upper_80, point.upper_95
+    try:  # all finite floats (float.__repr__ refuses anything else)
+        if math.isfinite(low80 + low95 + mean + stamp + up80 + up95):
+            r = float.__repr__
+            return (
+                f'{{"lower_80":{r(low80)},"lower_95":{r(low95)},'
+                f'"mean":{r(mean)},"timestamp":{r(stamp)},'
+                f'"upper_80":{r(up80)},"upper_95":{r(up95)}}}'
+            )
+    except TypeError:
+        pass
+    n = json_number
+    return (
+        f'{{"lower_80":{n(point.lower_80)},"lower_95":{n(point.lower_95)},'
+        f'"mean":{n(point.mean)},"timestamp":{n(point.timestamp)},'
+        f'"upper_80":{n(point.upper_80)},"upper_95":{n(point.upper_95)}}}'
+    )
 
 
 def forecast_row(result: Forecast) -> Row:
@@ -98,10 +180,10 @@ def forecast_row(result: Forecast) -> Row:
     some = bool(result.points)
     return {
         "series_id": series_id(result.series),
-        "made_at": to_ms(result.made_at),
+        "made_at": ms(result.made_at),
         "step_seconds": result.step_seconds,
         "model": result.model,
-        "points": to_json([_point(p) for p in result.points]),
+        "points": "[" + ",".join([_point(p) for p in result.points]) + "]",
         **split_floats(
             {
                 "holdout_mae": result.holdout_mae,
@@ -117,8 +199,8 @@ def score_row(result: ForecastScore) -> Row:
     """The score of the forecast made at ``forecast_made_at``."""
     return {
         "series_id": series_id(result.series),
-        "forecast_made_at": to_ms(result.forecast_made_at),
-        "scored_at": to_ms(result.scored_at),
+        "forecast_made_at": ms(result.forecast_made_at),
+        "scored_at": ms(result.scored_at),
         "model": result.model,
         "points_compared": result.points_compared,
         **split_floats(
@@ -143,8 +225,8 @@ def run_row(result: EtlRun) -> Row:
     """One ETL cycle with its steps as JSON text."""
     return {
         "run_id": result.run_id,
-        "started_at": to_ms(result.started_at),
-        "finished_at": to_ms(result.finished_at),
+        "started_at": ms(result.started_at),
+        "finished_at": ms(result.finished_at),
         "ok": result.ok,
         "steps": to_json([_step(s) for s in result.steps]),
         "series_count": result.series_count,

@@ -22,9 +22,24 @@ def from_ms(ms: int) -> datetime:
     return EPOCH + ms * _MS
 
 
+_FIRST_SECOND, _PAST_LAST_SECOND = -62_135_596_800, 253_402_300_800
+"""Unix times of 0001-01-01 and 10000-01-01, the range of ``datetime``."""
+
+
 def unix_to_ms(seconds: float | None) -> int | None:
-    """A Unix time in seconds as epoch milliseconds, or None."""
-    return None if seconds is None else to_ms(datetime.fromtimestamp(seconds, UTC))
+    """A Unix time in seconds as epoch milliseconds, or None.
+
+    The same as ``to_ms(datetime.fromtimestamp(seconds, UTC))`` (microseconds
+    rounded half to even, then truncated to milliseconds), computed without
+    the datetime; outside its range, through it (which raises).
+    """
+    if seconds is None:
+        return None
+    if not _FIRST_SECOND <= seconds < _PAST_LAST_SECOND:
+        return to_ms(datetime.fromtimestamp(seconds, UTC))
+    fraction, whole = math.modf(seconds)
+    micros = round(fraction * 1e6)  # round() on a float is half to even
+    return int(whole) * 1000 + micros // 1000
 
 
 def ms_to_unix(ms: int | None) -> float | None:
@@ -57,7 +72,25 @@ def split_floats(values: Mapping[str, float | None]) -> dict[str, Any]:
     }
     if not special:
         return {**values, "special": None}
-    return {**values, **dict.fromkeys(special), "special": to_json(special)}
+    return {**values, **dict.fromkeys(special), "special": special_json(special)}
+
+
+def json_number(value: float) -> str:
+    """``to_json(spell(value))`` of one number, several times faster: the text
+    ``json`` writes for a float (its repr), NaN and ±Inf spelled and quoted."""
+    if value.__class__ is float:
+        if math.isfinite(value):
+            return float.__repr__(value)
+        return '"NaN"' if math.isnan(value) else f'"{_SPELLING[value]}"'
+    return to_json(spell(value))
+
+
+def special_json(special: Mapping[str, float | str | None]) -> str:
+    """``to_json`` of a ``special`` object, written directly (the same text,
+    several times faster): its keys are column names and its values spellings,
+    none of which JSON escapes."""
+    pairs = ",".join([f'"{k}":"{special[k]}"' for k in sorted(special)])
+    return "{" + pairs + "}"
 
 
 def joined_floats(row: Any, names: Iterable[str]) -> dict[str, float | None]:

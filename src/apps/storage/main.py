@@ -1,5 +1,6 @@
 """``monitoring storage``: consume the results topic into the database."""
 
+import gc
 import logging
 import sys
 
@@ -12,6 +13,23 @@ from apps.storage.containers import StorageContainer
 from monitoring_core.errors import MonitoringError
 
 log = logging.getLogger(__name__)
+YOUNG_GENERATION = 50_000
+"""Allocations between two young collections of the cyclic garbage collector."""
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector from scanning the process per batch.
+
+    A batch makes tens of thousands of short-lived objects (messages, results,
+    rows) that reference counting frees. With the defaults the collector ran a
+    young collection every 700 allocations and a full one, over every object of
+    the process (SQLAlchemy, the Kafka client, ...), every few batches: a tenth
+    of the CPU of ingesting. The objects alive after start-up are frozen out of
+    its sight and the young generation is collected every 50,000 allocations.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION, 20, 20)
 
 
 def run() -> int:
@@ -30,6 +48,7 @@ def run() -> int:
         return 1
     runner = container.runner()
     app = create_health_app(runner.health, container.registry())
+    tune_gc()
     try:
         with serve_in_background(app, config.port):
             log.info(
