@@ -17,6 +17,7 @@ from monitoring_core.errors import (
     InvalidDuration,
     InvalidSelector,
     InvalidSla,
+    SlaNotFound,
     VersionConflict,
 )
 from monitoring_core.selectors import MatchOp, Selector, parse_selector
@@ -305,3 +306,19 @@ def next_version(
     if stored is not None and stored.same_definition(sla):
         return stored, False
     return attrs.evolve(sla, version=current + 1, updated_at=now), True
+
+
+def deletable(stored: Sla | None, name: str, expected_version: int | None) -> Sla:
+    """The stored SLA a repository may delete (one rule for every adapter).
+
+    Raises:
+        SlaNotFound: there is no SLA of that name.
+        VersionConflict: the stored version is not ``expected_version``.
+    """
+    if stored is None:
+        raise SlaNotFound(f"there is no SLA named {name!r}")
+    if expected_version is not None and expected_version != stored.version:
+        raise VersionConflict(
+            f"SLA {name!r} is at version {stored.version}, not {expected_version}"
+        )
+    return stored

@@ -2,9 +2,9 @@
 
 import threading
 
-from monitoring_core.errors import SlaNotFound, StoreUnavailable, VersionConflict
+from monitoring_core.errors import StoreUnavailable
 from monitoring_core.ports import Clock, SlaRepository
-from monitoring_core.sla import Sla, next_version
+from monitoring_core.sla import Sla, deletable, next_version
 
 
 class InMemorySlaRepository(SlaRepository):
@@ -44,12 +44,5 @@ class InMemorySlaRepository(SlaRepository):
         """Delete, checking the version under a lock."""
         self._check()
         with self._lock:
-            stored = self._slas.get(name)
-            if stored is None:
-                raise SlaNotFound(f"there is no SLA named {name!r}")
-            if expected_version is not None and expected_version != stored.version:
-                raise VersionConflict(
-                    f"SLA {name!r} is at version {stored.version}, "
-                    f"not {expected_version}"
-                )
+            deletable(self._slas.get(name), name, expected_version)
             del self._slas[name]

@@ -10,10 +10,10 @@ from sqlalchemy.engine import Connection, Engine, Row
 from adapters.sql.engine import make_engine, translated
 from adapters.sql.tables import slas
 from adapters.sql.values import from_ms, to_ms
-from monitoring_core.errors import SlaNotFound, VersionConflict
+from monitoring_core.errors import VersionConflict
 from monitoring_core.ports import Clock, SlaRepository
 from monitoring_core.selectors import parse_selector
-from monitoring_core.sla import Objective, Sla, next_version
+from monitoring_core.sla import Objective, Sla, deletable, next_version
 from monitoring_core.slo import AllowedRange
 
 
@@ -125,14 +125,7 @@ class SqlSlaRepository(SlaRepository):
     def delete(self, name: str, expected_version: int | None) -> None:
         """See ``SlaRepository``."""
         with translated(f"deleting SLA {name!r}"), self._engine.begin() as connection:
-            stored = self._locked(connection, name)
-            if stored is None:
-                raise SlaNotFound(f"there is no SLA named {name!r}")
-            if expected_version is not None and expected_version != stored.version:
-                raise VersionConflict(
-                    f"SLA {name!r} is at version {stored.version}, "
-                    f"not {expected_version}"
-                )
+            stored = deletable(self._locked(connection, name), name, expected_version)
             connection.execute(
                 sa.delete(slas).where(
                     slas.c.name == name, slas.c.version == stored.version
