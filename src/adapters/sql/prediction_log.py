@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine, Row
 
 from adapters.sql.engine import make_engine, translated
 from adapters.sql.tables import sla_predictions as table
-from adapters.sql.upserts import _statement as upsert_statement
+from adapters.sql.upserts import upsert_statement
 from adapters.sql.values import to_ms
 from monitoring_core.ports import PredictionLog
 from monitoring_core.prediction_scores import PredictionRecord

@@ -23,7 +23,11 @@ def write_batch(connection: Connection, batch: Batch) -> None:
         (tables.series, batch.series(kind_known=False), True),
         *((table, rows, False) for table, rows in batch.history()),
     ]
-    work = [(_statement(dialect, t, keep), t, rows) for t, rows, keep in groups if rows]
+    work = [
+        (upsert_statement(dialect, t, keep), t, rows)
+        for t, rows, keep in groups
+        if rows
+    ]
     if dialect == "mysql":
         execute_all(connection, work)
     else:  # sqlite3 runs executemany in C
@@ -47,7 +51,8 @@ def _changes(
 
 
 @functools.cache
-def _statement(dialect: str, table: sa.Table, keep_kind: bool) -> sa.Insert:
+def upsert_statement(dialect: str, table: sa.Table, keep_kind: bool) -> sa.Insert:
+    """Insert-or-update on the primary key; ``keep_kind`` keeps a series' kind."""
     if dialect == "mysql":
         my = mysql.insert(table)
         changes = _changes(
