@@ -74,14 +74,16 @@ class Status(StrEnum):
     AT_RISK = "at_risk"
     VIOLATING = "violating"
     INSUFFICIENT_DATA = "insufficient_data"
+    WARMING_UP = "warming_up"
 
 
 _SIDE_OF_STATE = {SliceState.ABOVE: Side.ABOVE, SliceState.BELOW: Side.BELOW}
 _STATUS_RANK = {
     Status.OK: 0,
-    Status.INSUFFICIENT_DATA: 1,
-    Status.AT_RISK: 2,
-    Status.VIOLATING: 3,
+    Status.WARMING_UP: 1,
+    Status.INSUFFICIENT_DATA: 2,
+    Status.AT_RISK: 3,
+    Status.VIOLATING: 4,
 }
 
 
@@ -361,6 +363,8 @@ class WindowReport:
         total_slices, good_slices, above_slices, below_slices, unmeasured_slices:
             slice counts.
         episodes: the violation episodes, oldest first.
+        leading_unmeasured_slices: unmeasured slices before the first measured
+            one (all of them when nothing was measured).
     """
 
     start: float
@@ -374,6 +378,7 @@ class WindowReport:
     below_slices: int
     unmeasured_slices: int
     episodes: tuple[Episode, ...]
+    leading_unmeasured_slices: int = 0
 
     @property
     def window_seconds(self) -> float:
@@ -469,6 +474,39 @@ class WindowReport:
         """Whether coverage is below the floor."""
         return self.coverage < self.coverage_floor
 
+    @property
+    def warming_up(self) -> bool:
+        """Whether the data is insufficient only because the history is young.
+
+        True when coverage is below the floor but the slices from the first
+        measured one on reach it: the series began inside the window (a new
+        Prometheus, a new machine) rather than stopped or went patchy.
+        """
+        since_first = self.total_slices - self.leading_unmeasured_slices
+        return (
+            self.insufficient_data
+            and self.measured_slices > 0
+            and self.measured_slices >= self.coverage_floor * since_first
+        )
+
+    @property
+    def breach_certain(self) -> bool:
+        """Whether the bad slices already exceed the budget of a full window.
+
+        Then the SLI is below the target whatever the unmeasured slices turn
+        out to be, so a young history can already be judged violating.
+        """
+        budget = (1.0 - self.target) * self.total_slices
+        # isclose: 3 bad slices of 30 at T = 0.9 spend the budget, not exceed it.
+        return self.bad_slices > budget and not math.isclose(self.bad_slices, budget)
+
+
+def _leading_unmeasured(slices: Sequence[Slice]) -> int:
+    for k, piece in enumerate(slices):
+        if piece.state is not SliceState.UNMEASURED:
+            return k
+    return len(slices)
+
 
 def _check_share(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
@@ -516,6 +554,7 @@ def evaluate_window(
         below_slices=counts[SliceState.BELOW],
         unmeasured_slices=counts[SliceState.UNMEASURED],
         episodes=find_episodes(slices, allowed),
+        leading_unmeasured_slices=_leading_unmeasured(slices),
     )
 
 
@@ -761,9 +800,15 @@ def objective_status(report: WindowReport, prediction: Prediction | None) -> Sta
     """The status of one objective of one series.
 
     Insufficient data wins over everything (never green without data), then a
-    breach, then a predicted breach or a likely excursion (an ETA).
+    breach, then a predicted breach or a likely excursion (an ETA). A history
+    younger than the window is ``warming_up`` rather than insufficient, unless
+    its bad slices already exceed a full window's budget (``violating``).
     """
     if report.insufficient_data:
+        if report.warming_up and report.breach_certain:
+            return Status.VIOLATING
+        if report.warming_up:
+            return Status.WARMING_UP
         return Status.INSUFFICIENT_DATA
     if report.breached:
         return Status.VIOLATING
@@ -775,7 +820,7 @@ def objective_status(report: WindowReport, prediction: Prediction | None) -> Sta
 
 
 def worst_status(statuses: Iterable[Status]) -> Status:
-    """The most severe status: violating > at_risk > insufficient_data > ok.
+    """The most severe: violating > at_risk > insufficient_data > warming_up > ok.
 
     OK for no statuses.
     """
