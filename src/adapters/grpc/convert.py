@@ -25,6 +25,7 @@ STATUS = {
     Status.AT_RISK: pb.STATUS_AT_RISK,
     Status.VIOLATING: pb.STATUS_VIOLATING,
     Status.INSUFFICIENT_DATA: pb.STATUS_INSUFFICIENT_DATA,
+    Status.WARMING_UP: pb.STATUS_WARMING_UP,
 }
 STATUS_NAMES = {number: status.value for status, number in STATUS.items()}
 SIDE = {Side.ABOVE: pb.SIDE_ABOVE, Side.BELOW: pb.SIDE_BELOW}
@@ -138,6 +139,7 @@ def window_report_message(report: WindowReport) -> pb.WindowReport:
         episodes=[_episode(e) for e in report.episodes],
         breached=report.breached,
         insufficient_data=report.insufficient_data,
+        warming_up=report.warming_up,
     )
     _set_optional(
         message,

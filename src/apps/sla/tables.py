@@ -154,7 +154,8 @@ def violations(report: pb.ViolationsReport) -> str:
                         f"{percent(_optional(r, 'budget_remaining'), 1)} "
                         f"({r.budget_remaining_minutes:.1f} min)",
                         "-" if burn is None else f"{burn:.2f}",
-                        percent(r.coverage, 1),
+                        percent(r.coverage, 1)
+                        + (" (warming up)" if r.warming_up else ""),
                         "yes" if r.breached else "no",
                     ]
                 )
@@ -170,6 +171,30 @@ def violations(report: pb.ViolationsReport) -> str:
     return "\n".join(parts)
 
 
+def warming_up(coverage: float) -> str:
+    """``warming up: 37 % of the window measured``."""
+    return f"warming up: {coverage * 100:.0f} % of the window measured"
+
+
+def _series_status(s: pb.SeriesPrediction) -> str:
+    if s.status == pb.STATUS_WARMING_UP:
+        return warming_up(s.compliance.coverage)
+    return STATUS_NAMES.get(s.status, "?")
+
+
+def _sla_status(report: pb.PredictionReport) -> str:
+    """The SLA's status; warming up says how much of the least measured window."""
+    if report.status != pb.STATUS_WARMING_UP:
+        return STATUS_NAMES.get(report.status, "?")
+    young = [
+        s.compliance.coverage
+        for o in report.objectives
+        for s in o.series
+        if s.status == pb.STATUS_WARMING_UP
+    ]
+    return warming_up(min(young)) if young else "warming up"
+
+
 def _eta(s: pb.SeriesPrediction) -> str:
     if not s.HasField("eta"):
         return "-"
@@ -180,7 +205,7 @@ def _eta(s: pb.SeriesPrediction) -> str:
 def prediction(report: pb.PredictionReport) -> str:
     """Status of the SLA, and per series: ETA, expected bad slices, budgets."""
     parts = [
-        f"sla {report.name}: {STATUS_NAMES.get(report.status, '?')} at "
+        f"sla {report.name}: {_sla_status(report)} at "
         f"{when(report.at)}, horizon {report.horizon}"
     ]
     header = [
@@ -216,7 +241,7 @@ def prediction(report: pb.PredictionReport) -> str:
                 [
                     str(o.index),
                     series_text(s.series),
-                    STATUS_NAMES.get(s.status, "?"),
+                    _series_status(s),
                     percent(_optional(s.compliance, "sli"), 3),
                     percent(_optional(s.compliance, "budget_remaining"), 1),
                     _eta(s) if has_forecast else "no forecast",

@@ -34,6 +34,10 @@ class _StatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Status.ValueTy
     STATUS_AT_RISK: _Status.ValueType  # 2
     STATUS_VIOLATING: _Status.ValueType  # 3
     STATUS_INSUFFICIENT_DATA: _Status.ValueType  # 4
+    STATUS_WARMING_UP: _Status.ValueType  # 5
+    """Coverage is below the floor only because the series' history began inside
+    the window; WindowReport.coverage says how much of it is measured.
+    """
 
 class Status(_Status, metaclass=_StatusEnumTypeWrapper): ...
 
@@ -42,6 +46,10 @@ STATUS_OK: Status.ValueType  # 1
 STATUS_AT_RISK: Status.ValueType  # 2
 STATUS_VIOLATING: Status.ValueType  # 3
 STATUS_INSUFFICIENT_DATA: Status.ValueType  # 4
+STATUS_WARMING_UP: Status.ValueType  # 5
+"""Coverage is below the floor only because the series' history began inside
+the window; WindowReport.coverage says how much of it is measured.
+"""
 Global___Status: _TypeAlias = Status  # noqa: Y015
 
 class _Side:
@@ -518,6 +526,7 @@ class WindowReport(_message.Message):
     EPISODES_FIELD_NUMBER: _builtins.int
     BREACHED_FIELD_NUMBER: _builtins.int
     INSUFFICIENT_DATA_FIELD_NUMBER: _builtins.int
+    WARMING_UP_FIELD_NUMBER: _builtins.int
     window: _builtins.str
     total_slices: _builtins.int
     good_slices: _builtins.int
@@ -541,6 +550,10 @@ class WindowReport(_message.Message):
     breached: _builtins.bool
     """SLO breach: the SLI is below the target over this window."""
     insufficient_data: _builtins.bool
+    warming_up: _builtins.bool
+    """Insufficient only because the history began inside the window: the slices
+    since the first measured one reach the coverage floor.
+    """
     @_builtins.property
     def start(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -570,10 +583,11 @@ class WindowReport(_message.Message):
         episodes: _abc.Iterable[Global___Episode] | None = ...,
         breached: _builtins.bool = ...,
         insufficient_data: _builtins.bool = ...,
+        warming_up: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_consumed", b"_budget_consumed", "_budget_remaining", b"_budget_remaining", "_burn_rate", b"_burn_rate", "_gap", b"_gap", "_sli", b"_sli", "budget_consumed", b"budget_consumed", "budget_remaining", b"budget_remaining", "burn_rate", b"burn_rate", "end", b"end", "gap", b"gap", "sli", b"sli", "start", b"start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_consumed", b"_budget_consumed", "_budget_remaining", b"_budget_remaining", "_burn_rate", b"_burn_rate", "_gap", b"_gap", "_sli", b"_sli", "above_slices", b"above_slices", "below_slices", b"below_slices", "breached", b"breached", "budget_consumed", b"budget_consumed", "budget_minutes", b"budget_minutes", "budget_remaining", b"budget_remaining", "budget_remaining_minutes", b"budget_remaining_minutes", "budget_slices", b"budget_slices", "burn_rate", b"burn_rate", "coverage", b"coverage", "end", b"end", "episodes", b"episodes", "gap", b"gap", "good_slices", b"good_slices", "insufficient_data", b"insufficient_data", "sli", b"sli", "start", b"start", "total_slices", b"total_slices", "unmeasured_slices", b"unmeasured_slices", "window", b"window"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_consumed", b"_budget_consumed", "_budget_remaining", b"_budget_remaining", "_burn_rate", b"_burn_rate", "_gap", b"_gap", "_sli", b"_sli", "above_slices", b"above_slices", "below_slices", b"below_slices", "breached", b"breached", "budget_consumed", b"budget_consumed", "budget_minutes", b"budget_minutes", "budget_remaining", b"budget_remaining", "budget_remaining_minutes", b"budget_remaining_minutes", "budget_slices", b"budget_slices", "burn_rate", b"burn_rate", "coverage", b"coverage", "end", b"end", "episodes", b"episodes", "gap", b"gap", "good_slices", b"good_slices", "insufficient_data", b"insufficient_data", "sli", b"sli", "start", b"start", "total_slices", b"total_slices", "unmeasured_slices", b"unmeasured_slices", "warming_up", b"warming_up", "window", b"window"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__budget_consumed: _TypeAlias = _typing.Literal["budget_consumed"]  # noqa: Y015
     _WhichOneofArgType__budget_consumed: _TypeAlias = _typing.Literal["_budget_consumed", b"_budget_consumed"]  # noqa: Y015
