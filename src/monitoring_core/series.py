@@ -10,10 +10,41 @@ import attrs
 
 
 class MetricKind(StrEnum):
-    """How a series is analysed: gauges as they are, counters as per-second rates."""
+    """What a series is: its Prometheus metric type (ADR 0016).
+
+    Untyped (``unknown``) series are gauges unless a name convention says
+    otherwise; see ``monitoring_core.kinds.classify``.
+    """
 
     GAUGE = "gauge"
     COUNTER = "counter"
+    HISTOGRAM = "histogram"
+    SUMMARY = "summary"
+
+
+class ValueKind(StrEnum):
+    """What is analysed: the sampled value or its per-second rate (ADR 0007)."""
+
+    VALUE = "value"
+    PER_SECOND_RATE = "per_second_rate"
+
+
+QUANTILE_LABEL = "quantile"
+"""Label of a summary's quantile series, which are gauges of the family name."""
+
+
+def value_kind_of(key: "SeriesKey", kind: MetricKind) -> ValueKind:
+    """Cumulative series are analysed as per-second rates, the rest as values.
+
+    Counters, every series of a classic histogram (``_bucket``, ``_count``,
+    ``_sum``) and a summary's ``_count`` and ``_sum`` only ever grow (or reset),
+    so their raw value says nothing; a summary's quantile series is a gauge.
+    """
+    if kind is MetricKind.COUNTER or kind is MetricKind.HISTOGRAM:
+        return ValueKind.PER_SECOND_RATE
+    if kind is MetricKind.SUMMARY and QUANTILE_LABEL not in dict(key.labels):
+        return ValueKind.PER_SECOND_RATE
+    return ValueKind.VALUE
 
 
 def _escape(value: str) -> str:
@@ -65,10 +96,20 @@ class SeriesKey:
 
 @attrs.frozen
 class SeriesInfo:
-    """A discovered series and how it is analysed."""
+    """A discovered series and how it is analysed.
+
+    Attributes:
+        key: name and labels.
+        kind: its metric type.
+    """
 
     key: SeriesKey
     kind: MetricKind
+
+    @property
+    def value_kind(self) -> ValueKind:
+        """The value or its per-second rate, derived from ``kind`` and the key."""
+        return value_kind_of(self.key, self.kind)
 
 
 @attrs.frozen(kw_only=True)
@@ -77,7 +118,7 @@ class SeriesRecord:
 
     Attributes:
         key: name and labels (``key.id`` is the series id).
-        kind: gauge or counter, from its latest window statistics; gauge when
+        kind: its metric type, from its latest window statistics; gauge when
             no statistics were stored yet.
         first_seen, last_seen: earliest and latest time of a stored result.
     """
@@ -86,6 +127,11 @@ class SeriesRecord:
     kind: MetricKind
     first_seen: datetime
     last_seen: datetime
+
+    @property
+    def value_kind(self) -> ValueKind:
+        """The value or its per-second rate, derived from ``kind`` and the key."""
+        return value_kind_of(self.key, self.kind)
 
 
 @attrs.frozen(kw_only=True)

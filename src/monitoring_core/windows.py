@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from monitoring_core.series import MetricKind, SeriesKey
+from monitoring_core.series import MetricKind, SeriesKey, ValueKind, value_kind_of
 
 
 @attrs.frozen(kw_only=True)
@@ -38,7 +38,8 @@ class SeriesWindowStats:
 
     Attributes:
         series: which series.
-        kind: a counter's statistics are of its per-second rate.
+        kind: its metric type; ``value_kind`` says whether the statistics are
+            of the value or of its per-second rate.
         at: evaluation time, the right edge of every window.
         windows: one entry per configured window, shortest first.
     """
@@ -47,6 +48,11 @@ class SeriesWindowStats:
     kind: MetricKind
     at: datetime
     windows: tuple[WindowStats, ...]
+
+    @property
+    def value_kind(self) -> ValueKind:
+        """The value or its per-second rate, derived from ``kind`` and the key."""
+        return value_kind_of(self.series, self.kind)
 
 
 def compute_window_stats(
