@@ -46,8 +46,9 @@ import attrs
 
 from monitoring_core.forecasts import ForecastPoint
 
-# Two-sided 95 % quantile of the standard normal distribution.
+# Two-sided 95 % and 80 % quantiles of the standard normal distribution.
 _Z95 = 1.959963984540054
+_Z80 = 1.2815515655446004
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -627,23 +628,39 @@ class Prediction:
         return self.breach_at is not None
 
 
+def _normal_of(point: ForecastPoint, floor: float | None) -> tuple[float, float]:
+    """``(mean, sigma)`` of the normal behind a forecast point.
+
+    A point clamped at the floor (ADR 0017) lost its lower bound and maybe its
+    mean, so both are read off the upper bounds, which clamping left alone
+    while ``upper_80`` is above the floor.
+    """
+    if floor is None or point.lower_95 > floor:
+        return point.mean, (point.upper_95 - point.lower_95) / (2.0 * _Z95)
+    if point.upper_80 > floor:
+        sigma = (point.upper_95 - point.upper_80) / (_Z95 - _Z80)
+        return point.upper_95 - _Z95 * sigma, sigma
+    return point.mean, (point.upper_95 - point.mean) / _Z95
+
+
 def _tail_probabilities(
-    point: ForecastPoint, allowed: AllowedRange
+    point: ForecastPoint, allowed: AllowedRange, floor: float | None = None
 ) -> tuple[float, float]:
-    """``(P(x < lo), P(x > hi))`` under the normal approximation."""
-    sigma = (point.upper_95 - point.lower_95) / (2.0 * _Z95)
-    mean = point.mean
+    """``(P(x < lo), P(x > hi))`` of ``max(floor, X)``, X the normal approximation.
+
+    Nothing lies below the floor: a ``lo`` at or under it is never violated.
+    """
+    mean, sigma = _normal_of(point, floor)
+    lo, hi = allowed.lo, allowed.hi
+    if floor is not None:
+        lo = None if lo is not None and lo <= floor else lo
+        if hi is not None and hi < floor:  # then lo < floor too
+            return 0.0, 1.0
     if not sigma > 0:  # zero width (or NaN): deterministic
-        below = allowed.lo is not None and mean < allowed.lo
-        above = allowed.hi is not None and mean > allowed.hi
-        return float(below), float(above)
+        return float(lo is not None and mean < lo), float(hi is not None and mean > hi)
     scale = sigma * _SQRT2
-    below_p = (
-        0.0 if allowed.lo is None else 0.5 * math.erfc((mean - allowed.lo) / scale)
-    )
-    above_p = (
-        0.0 if allowed.hi is None else 0.5 * math.erfc((allowed.hi - mean) / scale)
-    )
+    below_p = 0.0 if lo is None else 0.5 * math.erfc((mean - lo) / scale)
+    above_p = 0.0 if hi is None else 0.5 * math.erfc((hi - mean) / scale)
     return below_p, above_p
 
 
@@ -657,8 +674,10 @@ class _Worst:
     side: Side | None
 
     @classmethod
-    def of(cls, point: ForecastPoint, allowed: AllowedRange) -> "_Worst":
-        below, above = _tail_probabilities(point, allowed)
+    def of(
+        cls, point: ForecastPoint, allowed: AllowedRange, floor: float | None
+    ) -> "_Worst":
+        below, above = _tail_probabilities(point, allowed, floor)
         probability = min(1.0, below + above)
         side = None
         if probability > 0:
@@ -675,6 +694,7 @@ def _worst_by_slice(
     now: float,
     slices: int,
     slice_seconds: int,
+    floor: float | None,
 ) -> dict[int, _Worst]:
     """The worst point of each future slice ``(now + kΔ, now + (k+1)Δ]``."""
     worst: dict[int, _Worst] = {}
@@ -685,7 +705,7 @@ def _worst_by_slice(
         k = math.ceil((t - now) / slice_seconds) - 1
         if k >= slices:
             continue
-        candidate = _Worst.of(point, allowed)
+        candidate = _Worst.of(point, allowed, floor)
         if k not in worst or candidate.beats(worst[k]):
             worst[k] = candidate
     return worst
@@ -727,11 +747,14 @@ def predict(
     past: Sequence[Slice],
     window_seconds: int,
     target: float,
+    floor: float | None = None,
 ) -> Prediction:
     """Predict excursions and the remaining budget over the forecast horizon.
 
     Each forecast point is taken as normal with ``sigma = (upper_95 - lower_95) /
-    (2 · 1.96)``; a zero sigma is deterministic. Future slice ``k`` covers
+    (2 · 1.96)``; a zero sigma is deterministic. For a series that cannot go
+    below ``floor``, a point clamped there is read from its upper bounds (see
+    ``_normal_of``) and nothing lies below the floor. Future slice ``k`` covers
     ``[now + kΔ, now + (k+1)Δ)`` for ``k < horizon // Δ`` (a partial last slice is
     dropped) and holds the points with timestamps in ``(now + kΔ, now + (k+1)Δ]``;
     its probability is that of its worst point. Slices without a point are left
@@ -749,6 +772,7 @@ def predict(
         past: judged slices before ``now``.
         window_seconds: the compliance window W.
         target: the target T, in [0, 1].
+        floor: the lowest value the series can take (ADR 0017); None: any.
 
     Returns:
         The prediction.
@@ -764,7 +788,7 @@ def predict(
             f"negative: {slice_seconds}, {window_seconds}, {horizon_seconds}"
         )
     worst = _worst_by_slice(
-        points, allowed, now, horizon_seconds // slice_seconds, slice_seconds
+        points, allowed, now, horizon_seconds // slice_seconds, slice_seconds, floor
     )
     history = _PastWindow(past, now)
     kept = sorted(worst)

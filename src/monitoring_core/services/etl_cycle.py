@@ -23,6 +23,7 @@ from monitoring_core.services.forecast_ledger import ForecastLedger
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.services.steps import StepRecorder
+from monitoring_core.value_domains import keep_in_domains
 
 log = logging.getLogger(__name__)
 Found = tuple[list[SeriesInfo], list[SeriesInfo]]
@@ -143,7 +144,8 @@ class EtlCycle:
         forecasts = self._forecaster.forecast(
             histories, self._settings.horizon_steps, at, self._metadata.latest()
         )
-        return forecasts, histories
+        # Here rather than in each forecaster: only the cycle knows the kinds.
+        return keep_in_domains(forecasts, series, histories), histories
 
     def _publish(self, results: Sequence[Result]) -> int:
         self._publisher.publish(results)

@@ -42,6 +42,7 @@ from monitoring_core.slo import (
     slice_samples,
     worst_status,
 )
+from monitoring_core.value_domains import history_domain
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOWS = (3600, 3 * 3600, 12 * 3600)
@@ -429,6 +430,7 @@ class SlaManager:
                     past=past,
                     window_seconds=objective.window_seconds,
                     target=objective.target,
+                    floor=_floor(past),
                 )
                 if not prediction.slices:
                     prediction = None
@@ -451,3 +453,8 @@ class SlaManager:
 
 def _by_key(samples: SeriesSamples) -> str:
     return samples.key.canonical
+
+
+def _floor(past: Sequence[Slice]) -> float | None:
+    """The series' lower bound, from the compliance window (ADR 0017)."""
+    return history_domain(s.minimum for s in past if s.minimum is not None).lower
