@@ -1,7 +1,7 @@
 """Value domains: which series cannot go negative, and forecasts kept inside them.
 
-The rule (ADR 0017, docs/forecasting.md): a per-second rate of a counter is
-never negative; any other series is taken as non-negative when every measured
+The rule (ADR 0017, docs/forecasting.md): the per-second rate of a cumulative
+series is never negative; any other series is taken as non-negative when every measured
 value of the history it was forecast from is at least 0. Everything else may
 take any value.
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from monitoring_core.forecasts import Forecast, ForecastPoint
-from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo
+from monitoring_core.series import SeriesHistory, SeriesInfo, ValueKind
 
 
 @attrs.frozen
@@ -89,11 +89,12 @@ def series_domain(info: SeriesInfo, history: Iterable[float]) -> ValueDomain:
     """The domain of a series from how it is analysed and its history.
 
     Args:
-        info: the series and its kind; a counter is analysed as its per-second
-            rate, which is never negative.
+        info: the series and its kind; a cumulative series (counter, histogram,
+            a summary's ``_count`` and ``_sum``) is analysed as its per-second
+            rate, which PromQL's ``rate()`` never makes negative.
         history: the values the forecast was made from.
     """
-    if info.kind is MetricKind.COUNTER:
+    if info.value_kind is ValueKind.PER_SECOND_RATE:
         return NON_NEGATIVE
     return history_domain(history)
 

@@ -71,10 +71,16 @@ def test_a_history_never_below_zero_is_non_negative() -> None:
     assert history_domain([]) == ANY_VALUE
 
 
-def test_a_counter_rate_is_non_negative_whatever_its_history() -> None:
+def test_a_per_second_rate_is_non_negative_whatever_its_history() -> None:
     counter = SeriesInfo(KEY, MetricKind.COUNTER)
+    count = SeriesInfo(SeriesKey.of("rpc_seconds_count"), MetricKind.SUMMARY)
+    quantile = SeriesInfo(
+        SeriesKey.of("rpc_seconds", {"quantile": "0.5"}), MetricKind.SUMMARY
+    )
     gauge = SeriesInfo(KEY, MetricKind.GAUGE)
     assert series_domain(counter, [-1.0, math.nan]) == NON_NEGATIVE
+    assert series_domain(count, [-1.0]) == NON_NEGATIVE
+    assert series_domain(quantile, [-1.0]) == ANY_VALUE
     assert series_domain(gauge, [-1.0, 3.0]) == ANY_VALUE
     assert series_domain(gauge, [0.0, 3.0]) == NON_NEGATIVE
 
