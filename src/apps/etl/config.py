@@ -28,6 +28,8 @@ class EtlConfig:
     kafka_flush_seconds: int
     cycle_seconds: int
     metadata_seconds: int
+    metadata_retry_seconds: int
+    """Retry period of missing or insufficient metadata; 0: only full runs."""
     forecast_engine: str
     metrics_port: int
     settings: EtlSettings
@@ -102,6 +104,9 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         kafka_flush_seconds=env.integer("MONITORING_KAFKA_FLUSH_SECONDS", 30),
         cycle_seconds=env.integer("MONITORING_CYCLE_SECONDS", 300),
         metadata_seconds=env.integer("MONITORING_METADATA_SECONDS", 86400),
+        metadata_retry_seconds=env.integer(
+            "MONITORING_METADATA_RETRY_SECONDS", 3600, minimum=0
+        ),
         forecast_engine=env.choice(
             "MONITORING_FORECAST_ENGINE", "vectorized", ("vectorized", "sktime")
         ),

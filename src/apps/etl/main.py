@@ -31,7 +31,11 @@ def run(once: bool) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     runner = EtlRunner(
-        container.cycle(), config.cycle_seconds, config.metadata_seconds, stop
+        container.cycle(),
+        config.cycle_seconds,
+        config.metadata_seconds,
+        stop,
+        metadata_retry_seconds=config.metadata_retry_seconds,
     )
     try:
         if not once:

@@ -1,4 +1,10 @@
-"""Scheduling: a cycle every few minutes, metadata in its own thread once a day."""
+"""Scheduling: a cycle every few minutes, metadata in its own thread once a day.
+
+Between two full metadata runs the metadata thread retries, every
+``metadata_retry_seconds``, only the series whose metadata is missing or
+insufficient: a young series gets its metadata soon after its history is long
+enough, not a day later.
+"""
 
 import logging
 import threading
@@ -20,10 +26,12 @@ class EtlRunner:
         cycle_seconds: int,
         metadata_seconds: int,
         stop: threading.Event,
+        metadata_retry_seconds: int = 3600,
     ) -> None:
         self._cycle = cycle
         self._period = cycle_seconds
         self._metadata_period = metadata_seconds
+        self._retry_period = metadata_retry_seconds
         self._stop = stop
 
     def run_once(self) -> EtlRun:
@@ -40,10 +48,20 @@ class EtlRunner:
         metadata.join(timeout=60)
 
     def _metadata_loop(self) -> None:
-        self._loop(
-            lambda: self._cycle.run(include_metadata=True, analysis=False),
-            self._metadata_period,
-        )
+        next_full = time.monotonic()
+
+        def full_or_retry() -> EtlRun:
+            nonlocal next_full
+            if time.monotonic() >= next_full:
+                next_full = time.monotonic() + self._metadata_period
+                return self._cycle.run(include_metadata=True, analysis=False)
+            return self._cycle.run(
+                include_metadata=True, analysis=False, only_pending_metadata=True
+            )
+
+        retry = self._retry_period
+        period = self._metadata_period
+        self._loop(full_or_retry, min(period, retry) if retry > 0 else period)
 
     def _loop(self, action: Callable[[], EtlRun], period: int) -> None:
         while not self._stop.is_set():

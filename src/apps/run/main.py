@@ -95,7 +95,11 @@ def run() -> int:
         flush=True,
     )
     etl = EtlRunner(
-        container.cycle(), config.etl.cycle_seconds, config.etl.metadata_seconds, stop
+        container.cycle(),
+        config.etl.cycle_seconds,
+        config.etl.metadata_seconds,
+        stop,
+        metadata_retry_seconds=config.etl.metadata_retry_seconds,
     )
     try:
         etl.run_forever()  # returns once ``stop`` is set and the cycle is done

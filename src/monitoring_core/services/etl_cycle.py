@@ -60,13 +60,20 @@ class EtlCycle:
         self._last_targets: Sequence[Selector] = ()
         self.ledger = ForecastLedger(settings.forecast_lookback_seconds)
 
-    def run(self, include_metadata: bool = False, analysis: bool = True) -> EtlRun:
+    def run(
+        self,
+        include_metadata: bool = False,
+        analysis: bool = True,
+        only_pending_metadata: bool = False,
+    ) -> EtlRun:
         """One cycle; returns (and publishes) its record.
 
         Args:
             include_metadata: also run the (slow, daily) metadata analysis.
             analysis: compute window statistics, forecasts and scores; the
                 metadata thread turns this off.
+            only_pending_metadata: analyse only the series whose metadata is
+                missing or insufficient (the metadata thread's retries).
         """
         started = self._clock.now()
         steps = StepRecorder(self._telemetry)
@@ -77,7 +84,13 @@ class EtlCycle:
         elif found is not None and include_metadata:
             series = found[0]
             results = steps.run(
-                Step.METADATA, lambda: list(self._metadata.analyze(series, started)), []
+                Step.METADATA,
+                lambda: list(
+                    self._metadata.analyze(
+                        series, started, only_pending=only_pending_metadata
+                    )
+                ),
+                [],
             )
         published = steps.run(Step.PUBLISH, lambda: self._publish(results), 0)
         run = EtlRun(
