@@ -8,11 +8,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -20,20 +18,25 @@ from adapters.grpc.client import SlaCallError, SlaClient
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from apps.env import ConfigError, Env
 from apps.sla import tables
+from apps.sla.client_args import (
+    check_whole_slices,
+    duration_argument,
+    window_arguments,
+)
 from apps.sla.client_settings import DEFAULT_ADDRESS, read_sla_client_settings
+from apps.sla.sla_files import InputError, read_slas
 
-OBJECTIVE_KEYS = {"selector", "lo", "hi", "target", "window", "slice", "allow_pending"}
+__all__ = ["InputError", "add_parser", "client_from_env", "run"]
 
-
-class InputError(Exception):
-    """A file or argument the client cannot use; the message says why."""
+MAX_VERSION = 2**63 - 1
+"""Versions are int64 on the wire."""
 
 
 def add_parser(commands: Any) -> None:
     """Add ``sla`` and its actions to the ``monitoring`` parser."""
     sla = commands.add_parser(
         "sla",
-        help="SLA client: apply, get, list, delete, status, violations, predict",
+        help="SLA client: apply, get, list, delete, status, violations, predict, score",
         description="Talk to the SLA manager at MONITORING_SLA_ADDRESS "
         "(default 127.0.0.1:50051); MONITORING_SLA_TOKEN, MONITORING_SLA_TLS_CA "
         "and MONITORING_SLA_TLS configure authentication and TLS.",
@@ -59,7 +62,9 @@ def add_parser(commands: Any) -> None:
         )
         return parser
 
-    apply = action("apply", "create or update SLAs from YAML")
+    apply = action(
+        "apply", "create or update SLAs from YAML (strict: unknown keys refused)"
+    )
     apply.add_argument("-f", "--file", required=True, help="YAML file, - for stdin")
     apply.add_argument(
         "--expected-version",
@@ -76,88 +81,23 @@ def add_parser(commands: Any) -> None:
     violations = action("violations", "past violations")
     violations.add_argument("name")
     violations.add_argument(
-        "--window", default="1h,3h,12h", help="comma-separated windows (1h,3h,12h)"
+        "--window",
+        default="1h,3h,12h",
+        help="comma-separated windows, each a whole number of every objective's "
+        "slices (default: 1h,3h,12h)",
     )
     score = action("score", "how past predictions fared (precision, recall)")
     score.add_argument("name")
-    score.add_argument("--lookback", default="24h", help="predictions made within")
+    score.add_argument(
+        "--lookback", default="24h", help="predictions made within (default: 24h)"
+    )
     predict = action("predict", "predicted violations")
     predict.add_argument("name")
-    predict.add_argument("--horizon", default="10m", help="how far ahead (10m)")
-
-
-def _number(value: object, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # YAML 1.1 reads 1e9 (no dot) as text
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where} must be a number, not {value!r}")
-    return float(value)
-
-
-def _text(value: object, where: str, default: str = "") -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str | int):
-        raise InputError(f"{where} must be text such as 12h, not {value!r}")
-    return str(value)
-
-
-def _objective(item: object, where: str) -> pb.Objective:
-    if not isinstance(item, dict):
-        raise InputError(f"{where} must be a mapping with selector, lo/hi, target")
-    selector = item.get("selector")
-    if not isinstance(selector, str):
-        raise InputError(f"{where}.selector must be a PromQL selector in quotes")
-    objective = pb.Objective(
-        selector=selector,
-        target=_number(item.get("target"), f"{where}.target") or 0.0,
-        window=_text(item.get("window"), f"{where}.window"),
-        slice=_text(item.get("slice"), f"{where}.slice", "1m"),
-        allow_pending=bool(item.get("allow_pending", False)),
+    predict.add_argument(
+        "--horizon",
+        default="10m",
+        help="how far ahead, a whole number of every objective's slices (default: 10m)",
     )
-    for side in ("lo", "hi"):
-        value = _number(item.get(side), f"{where}.{side}")
-        if value is not None:
-            setattr(objective, side, value)
-    return objective
-
-
-def sla_from_document(document: object, where: str) -> pb.Sla:
-    """One YAML document as an SLA message; the server validates the rest."""
-    if not isinstance(document, dict):
-        raise InputError(f"{where}: expected a mapping with name and objectives")
-    name = document.get("name")
-    if not isinstance(name, str):
-        raise InputError(f"{where}: name must be text")
-    objectives = document.get("objectives")
-    if not isinstance(objectives, list):
-        raise InputError(f"{where}: objectives must be a list")
-    return pb.Sla(
-        name=name,
-        description=_text(document.get("description"), f"{where}.description"),
-        objectives=[
-            _objective(o, f"{where}: objectives[{i}]") for i, o in enumerate(objectives)
-        ],
-    )
-
-
-def read_slas(path: str) -> list[pb.Sla]:
-    """Every SLA in a YAML file (several documents separated by ``---``)."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from exc
-    if not documents:
-        raise InputError(f"{path} holds no SLA")
-    return [sla_from_document(d, f"{path}#{i + 1}") for i, d in enumerate(documents)]
 
 
 def client_from_env(address: str | None) -> SlaClient:
@@ -179,15 +119,36 @@ def _json(message: Message | Sequence[Message]) -> str:
 
 
 def _apply(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
-    slas = read_slas(args.file)
-    if args.expected_version is not None and len(slas) > 1:
+    version = args.expected_version
+    if version is not None and not 0 <= version <= MAX_VERSION:
+        raise InputError(f"--expected-version {version}: must be 0 (new) or more")
+    documents = read_slas(args.file)
+    if version is not None and len(documents) > 1:
         raise InputError("--expected-version needs a file with a single SLA")
     # Every SLA of the file is checked before any is applied: one bad document
     # leaves the others unapplied too.
-    for sla in slas:
-        client.apply(sla, args.expected_version, validate_only=True)
-    responses = [client.apply(s, args.expected_version) for s in slas]
+    for document in documents:
+        try:
+            client.apply(document.sla, version, validate_only=True)
+        except SlaCallError as exc:
+            where = f"{exc}; in {args.file}, {document.label}"
+            raise SlaCallError(exc.code, where, exc.fields) from None
+    responses = [client.apply(d.sla, version) for d in documents]
     return responses, tables.applied(responses)
+
+
+def _violations(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
+    windows = window_arguments(args.window)
+    check_whole_slices("--window", windows, client.get(args.name))
+    found = client.violations(args.name, [text for text, _ in windows])
+    return found, tables.violations(found)
+
+
+def _predict(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
+    horizon = [(args.horizon, duration_argument("--horizon", args.horizon))]
+    check_whole_slices("--horizon", horizon, client.get(args.name))
+    report = client.predict(args.name, args.horizon.strip())
+    return report, tables.prediction(report)
 
 
 def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
@@ -207,14 +168,12 @@ def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
         report = client.status(args.name)
         return report, tables.status(report)
     if action == "violations":
-        windows = [w.strip() for w in args.window.split(",") if w.strip()]
-        found = client.violations(args.name, windows)
-        return found, tables.violations(found)
+        return _violations(client, args)
     if action == "score":
-        scores = client.score(args.name, args.lookback)
+        duration_argument("--lookback", args.lookback)
+        scores = client.score(args.name, args.lookback.strip())
         return scores, tables.scores(scores)
-    report = client.predict(args.name, args.horizon)
-    return report, tables.prediction(report)
+    return _predict(client, args)
 
 
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
