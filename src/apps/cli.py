@@ -2,11 +2,17 @@
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
 from apps.logs import configure_logging
+from apps.service_help import SERVICES, ServiceParser
 from apps.sla.client_cli import add_parser as add_sla_client
+
+DURATION_FLAGS = ("--window", "--horizon", "--lookback")
+"""Flags whose value may start with "-": `--horizon -1m` gets a clear refusal."""
+_DASH_DIGIT = re.compile(r"-\d")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -14,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="monitoring",
         description="Statistics, metadata, forecasts and SLOs for Prometheus series.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=ServiceParser
+    )
     etl = commands.add_parser("etl", help="read Prometheus, publish results to Kafka")
     etl.add_argument(
         "--once",
@@ -30,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sla-manager", help="serve SLAs, violations and predictions over gRPC"
     )
+    for name, settings in SERVICES.items():
+        commands.choices[name].settings = settings
     add_sla_client(commands)
     db = commands.add_parser(
         "db", help="database schema migrations (MONITORING_DATABASE_URL)"
@@ -43,9 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _glued(argv: Sequence[str]) -> list[str]:
+    """``--horizon -1m`` as ``--horizon=-1m``: argparse would take ``-1m`` for an
+    option and say "expected one argument" instead of why the value is wrong."""
+    glued: list[str] = []
+    for token in argv:
+        if glued and glued[-1] in DURATION_FLAGS and _DASH_DIGIT.match(token):
+            glued[-1] = f"{glued[-1]}={token}"
+        else:
+            glued.append(token)
+    return glued
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_glued(sys.argv[1:] if argv is None else argv))
     configure_logging(os.environ.get("MONITORING_LOG_LEVEL", "INFO"))
     if args.command == "etl":
         from apps.etl.main import run
