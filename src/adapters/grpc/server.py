@@ -46,11 +46,20 @@ def _deny(message: str) -> Handler:
     return grpc.unary_unary_rpc_method_handler(abort)
 
 
+def bearer_token(value: str | bytes) -> bytes | None:
+    """The token of ``Bearer <token>``; the scheme is case-insensitive (RFC 7235)."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    scheme, _, token = text.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip(" "):
+        return None
+    return token.strip(" ").encode("latin-1", "replace")
+
+
 class BearerTokenInterceptor(grpc.ServerInterceptor):
     """Refuses calls whose ``authorization`` metadata is not ``Bearer <token>``."""
 
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     def intercept_service(
         self,
@@ -62,10 +71,10 @@ class BearerTokenInterceptor(grpc.ServerInterceptor):
             return continuation(handler_call_details)
         metadata = dict(handler_call_details.invocation_metadata or ())
         given = metadata.get("authorization", "")
-        given_bytes = given.encode() if isinstance(given, str) else given
         if not given:
             return _deny("missing bearer token (authorization metadata)")
-        if not hmac.compare_digest(given_bytes, self._expected):
+        token = bearer_token(given)
+        if token is None or not hmac.compare_digest(token, self._expected):
             return _deny("invalid bearer token")
         return continuation(handler_call_details)
 

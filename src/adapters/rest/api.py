@@ -1,6 +1,6 @@
 """The read-only REST API over stored results (``create_app``)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import falcon
@@ -12,13 +12,15 @@ from prometheus_client import (
 )
 
 from adapters.rest import errors, operations, resources
-from adapters.rest.middleware import BearerToken, RequestMetrics
+from adapters.rest.middleware import BearerToken, RequestMetrics, UriLimit
 from adapters.rest.openapi import document
 from adapters.rest.read_cache import CachedQueries
 from monitoring_core.ports import Clock, ResultQueries
 
 App = falcon.App[falcon.Request, falcon.Response]
 Exposition = Callable[[], tuple[bytes, str]]
+DEFAULT_WINDOWS = (3600, 10800, 43200)
+"""The ETL's default windows (``MONITORING_WINDOWS=1h,3h,12h``)."""
 
 
 def _exposition(registry: CollectorRegistry) -> Exposition:
@@ -33,6 +35,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     exposition: Exposition | None = None,
     cache_seconds: float = 0.0,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
 ) -> App:
     """The WSGI app; every route reads ``queries`` and times come from ``clock``.
 
@@ -46,24 +49,37 @@ def create_app(
         cache_seconds: when above 0, single-series reads are reused for this
             long (``CachedQueries``) unless a request says
             ``Cache-Control: no-cache``.
+        windows: the window lengths the ETL computes, in seconds; the history
+            route refuses any other ``window`` with a 400 naming these.
     """
     registry = registry or CollectorRegistry()
-    middleware: list[Any] = [RequestMetrics(registry)]
+    middleware: list[Any] = [RequestMetrics(registry), UriLimit()]
     if token:
         middleware.append(BearerToken(token))
     app: App = falcon.App(middleware=middleware)
     errors.register(app)
     spec = document()
-    app.add_route("/healthz", operations.Healthz())
-    app.add_route("/readyz", operations.Readyz(queries))
-    app.add_route("/metrics", operations.Metrics(exposition or _exposition(registry)))
-    app.add_route("/openapi.json", operations.OpenApi(spec))
-    app.add_route("/docs", operations.Docs(spec))
+    _route(app, "/healthz", operations.Healthz())
+    _route(app, "/readyz", operations.Readyz(queries))
+    _route(app, "/metrics", operations.Metrics(exposition or _exposition(registry)))
+    _route(app, "/openapi.json", operations.OpenApi(spec))
+    _route(app, "/docs", operations.Docs(spec))
     cached = queries
     if cache_seconds > 0:
         cached = CachedQueries(queries, cache_seconds, _lookups(registry))
-    _add_v1(app, cached, clock, queries)
+    _add_v1(app, cached, clock, queries, tuple(sorted(set(windows))))
     return app
+
+
+def _route(app: App, path: str, resource: Any) -> None:
+    """Add a GET route that answers HEAD too: the same headers, no body.
+
+    Falcon routes HEAD only to ``on_head`` and drops the body of a HEAD answer
+    itself (keeping Content-Length), so ``on_get`` serves both.
+    """
+    if not hasattr(resource, "on_head"):
+        resource.on_head = resource.on_get
+    app.add_route(path, resource)
 
 
 def _lookups(registry: CollectorRegistry) -> Callable[[bool], None]:
@@ -78,15 +94,20 @@ def _lookups(registry: CollectorRegistry) -> Callable[[bool], None]:
 
 
 def _add_v1(
-    app: App, queries: ResultQueries, clock: Clock, fresh: ResultQueries
+    app: App,
+    queries: ResultQueries,
+    clock: Clock,
+    fresh: ResultQueries,
+    windows: tuple[int, ...],
 ) -> None:
-    app.add_route("/v1/series", resources.SeriesList(queries, clock))
+    _route(app, "/v1/series", resources.SeriesList(queries, clock))
     for path, resource in (
         ("/v1/series/{id}", resources.Series),
         ("/v1/series/{id}/metadata", resources.Metadata),
         ("/v1/series/{id}/values", resources.Values),
-        ("/v1/series/{id}/values/history", resources.History),
         ("/v1/series/{id}/forecast", resources.ForecastResource),
     ):
-        app.add_route(path, resource(queries, clock, fresh))
-    app.add_route("/v1/etl/runs", resources.EtlRuns(queries, clock))
+        _route(app, path, resource(queries, clock, fresh))
+    history = resources.History(queries, clock, fresh, windows=windows)
+    _route(app, "/v1/series/{id}/values/history", history)
+    _route(app, "/v1/etl/runs", resources.EtlRuns(queries, clock))

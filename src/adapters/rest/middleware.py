@@ -1,4 +1,4 @@
-"""Bearer-token check and request metrics, applied to every route."""
+"""Bearer-token check, URI length limit and request metrics, on every route."""
 
 import hmac
 import time
@@ -12,19 +12,44 @@ from adapters.rest.errors import Unauthorized
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
 
 
+MAX_URI = 8000
+"""Longest path and query accepted, in characters, whichever server runs the app."""
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of ``Bearer <token>``; the scheme is case-insensitive (RFC 7235)."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip(" "):
+        return None
+    return token.strip(" ")
+
+
 class BearerToken:
     """Refuses every data route unless ``Authorization: Bearer <token>``."""
 
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
         if req.path in OPEN_PATHS:
             return
-        given = (req.get_header("Authorization") or "").encode()
-        if not hmac.compare_digest(given, self._expected):
-            what = "wrong" if given else "missing"
+        header = req.get_header("Authorization") or ""
+        given = bearer_token(header)
+        if given is None:
+            what = "not a Bearer token" if header else "missing"
             raise Unauthorized(f"the bearer token is {what}")
+        if not hmac.compare_digest(given.encode(), self._expected):
+            raise Unauthorized("the bearer token is wrong")
+
+
+class UriLimit:
+    """414 for a URI over ``MAX_URI`` characters (gunicorn's own limit is 8190)."""
+
+    def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
+        if len(req.relative_uri) > MAX_URI:
+            raise falcon.HTTPUriTooLong(
+                description=f"the path and query may be at most {MAX_URI} characters"
+            )
 
 
 class RequestMetrics:

@@ -3,8 +3,9 @@
 import copy
 from typing import Any
 
+from adapters.rest.middleware import MAX_URI
 from adapters.rest.openapi_schemas import SCHEMAS, Schema, ref
-from adapters.rest.params import DURATION, TIME
+from adapters.rest.params import DURATION, MAX_SELECTORS, TIME
 
 _PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
 _TIME_TEXT = "RFC 3339 time with a zone (2026-11-26T12:00:00Z) or Unix seconds."
@@ -18,6 +19,7 @@ _ERRORS = {
     "400": "A parameter is invalid; `parameter` names it.",
     "401": "`MONITORING_API_TOKEN` is set and the bearer token is missing or wrong.",
     "404": "No series has this id.",
+    "414": f"The path and query are longer than {MAX_URI} characters.",
     "503": "The result store cannot be reached; retry after `Retry-After` seconds.",
 }
 
@@ -90,8 +92,13 @@ def _open(summary: str, media: str, schema: Schema, problem: bool = False) -> Sc
 _MATCH = _param(
     "match[]",
     "query",
-    {"type": "array", "items": {"type": "string", "minLength": 1}},
-    "PromQL series selector, repeatable; a series is listed if any matches.",
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "maxItems": MAX_SELECTORS,
+    },
+    "PromQL series selector, repeatable; a series is listed if any matches. "
+    f"At most {MAX_SELECTORS} per request (more: 400).",
 )
 _SERIES = [
     _param("name", "query", {"type": "string"}, "Only series of this metric."),
@@ -103,12 +110,18 @@ _HISTORY = [
     _ID,
     _param("from", "query", _TIME, _TIME_TEXT + " Default: to - 24h."),
     _param("to", "query", _TIME, _TIME_TEXT + " Default: now."),
-    _param("window", "query", _DURATION, "Only this window, e.g. 1h."),
+    _param(
+        "window",
+        "query",
+        _DURATION,
+        "Only this window: one the ETL computes (`MONITORING_WINDOWS`, default "
+        "1h, 3h, 12h); any other is a 400 naming them.",
+    ),
 ]
 
 _PATHS = {
     "/v1/series": _operation(
-        "listSeries: list series", "SeriesPage", _SERIES, "400 401 503"
+        "listSeries: list series", "SeriesPage", _SERIES, "400 401 414 503"
     ),
     "/v1/series/{id}": _operation(
         "getSeries: one series", "Series", [_ID], "401 404 503"
@@ -157,7 +170,8 @@ def document() -> dict[str, Any]:
                 "title": "Monitoring results API",
                 "version": "1",
                 "description": "Statistics, metadata and forecasts of Prometheus "
-                "series, read from the result store. Errors are RFC 9457 problems.",
+                "series, read from the result store. Errors are RFC 9457 problems. "
+                "Every GET route answers HEAD too: the same headers, no body.",
             },
             "paths": _PATHS,
             "components": {

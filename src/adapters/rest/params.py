@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import falcon
 
 from adapters.rest.errors import BadParameter
-from monitoring_core.durations import parse_duration
+from monitoring_core.durations import format_duration, parse_duration
 from monitoring_core.errors import MonitoringError
 from monitoring_core.selectors import Selector, parse_selector
 
@@ -23,6 +23,10 @@ DURATION = r"(\d{1,9}(ms|s|m|h|d|w|y))+"
 """What ``window`` looks like (also the OpenAPI pattern)."""
 
 
+MAX_SELECTORS = 100
+"""``match[]`` values per request: each is tested against every listed series."""
+
+
 def integer(req: falcon.Request, name: str, default: int, maximum: int) -> int:
     """A whole number in ``1..maximum``."""
     raw = req.get_param(name)
@@ -35,8 +39,14 @@ def integer(req: falcon.Request, name: str, default: int, maximum: int) -> int:
 
 def selectors(req: falcon.Request) -> list[Selector]:
     """Every ``match[]``; a series is chosen when any of them matches."""
+    given = req.get_param_as_list("match[]") or []
+    if len(given) > MAX_SELECTORS:
+        raise BadParameter(
+            "match[]",
+            f"at most {MAX_SELECTORS} selectors per request, got {len(given)}",
+        )
     found = []
-    for raw in req.get_param_as_list("match[]") or []:
+    for raw in given:
         try:
             found.append(parse_selector(raw))
         except MonitoringError as exc:
@@ -96,14 +106,20 @@ def span(
     return start, end
 
 
-def window(req: falcon.Request) -> int | None:
-    """An optional window length such as ``1h``, in seconds."""
+def window(req: falcon.Request, allowed: tuple[int, ...]) -> int | None:
+    """An optional window length such as ``1h``, in seconds, one of ``allowed``."""
     raw = req.get_param("window")
     if raw is None:
         return None
+    names = ", ".join(format_duration(w) for w in allowed)
     if not re.fullmatch(DURATION, raw):
-        raise BadParameter("window", "must be a duration such as 90s, 10m or 1h")
+        raise BadParameter("window", f"must be one of the windows {names}")
     try:
-        return parse_duration(raw)
+        seconds = parse_duration(raw)
     except MonitoringError as exc:
         raise BadParameter("window", str(exc)) from exc
+    if seconds not in allowed:
+        raise BadParameter(
+            "window", f"{raw} is not a computed window; use one of {names}"
+        )
+    return seconds

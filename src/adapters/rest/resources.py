@@ -129,9 +129,20 @@ class Values(_SeriesResource):
 class History(_SeriesResource):
     """``GET /v1/series/{id}/values/history?from=&to=&window=``."""
 
+    def __init__(
+        self,
+        queries: ResultQueries,
+        clock: Clock,
+        fresh: ResultQueries | None = None,
+        *,
+        windows: tuple[int, ...],
+    ) -> None:
+        super().__init__(queries, clock, fresh)
+        self._windows = windows
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         span = params.span(req, self._clock.now(), HISTORY_DEFAULT, HISTORY_LONGEST)
-        only = params.window(req)
+        only = params.window(req, self._windows)
         queries = self._reads(req)
         record = self._series(queries, id)
         found = queries.window_stats_between(id, *span)

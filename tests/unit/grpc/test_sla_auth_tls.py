@@ -142,15 +142,50 @@ def test_a_wrong_token_is_unauthenticated_and_changes_nothing(
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(TOKEN, id="no-scheme"),
         pytest.param(f"bearer {TOKEN}", id="lower-case-scheme"),
+        pytest.param(f"BEARER {TOKEN}", id="upper-case-scheme"),
         pytest.param(f"Bearer  {TOKEN}", id="two-spaces"),
+    ],
+)
+def test_the_bearer_scheme_is_case_insensitive(port: int, value: str) -> None:
+    """RFC 7235 section 2.1: auth-scheme is case-insensitive, then 1*SP."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = pb_grpc.SlaManagerStub(channel)
+        answer = stub.ListSlas(
+            pb.ListSlasRequest(), metadata=(("authorization", value),), timeout=5
+        )
+        assert list(answer.slas) == []
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.ApplySla(
+                pb.ApplySlaRequest(sla=SLA),
+                metadata=(("authorization", value.lower()),),
+                timeout=5,
+            )
+        assert caught.value.code() is UNAUTHENTICATED
+        assert caught.value.details() == "invalid bearer token"
+        assert (
+            list(
+                stub.ListSlas(
+                    pb.ListSlasRequest(),
+                    metadata=(("authorization", value),),
+                    timeout=5,
+                ).slas
+            )
+            == []
+        )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(TOKEN, id="no-scheme"),
         pytest.param(f"Basic {TOKEN}", id="basic"),
+        pytest.param(f"Bearer{TOKEN}", id="no-space"),
         pytest.param("Bearer ", id="empty-token"),
         pytest.param("", id="empty"),
     ],
 )
-def test_only_an_exact_bearer_header_is_accepted(port: int, value: str) -> None:
+def test_only_a_bearer_header_is_accepted(port: int, value: str) -> None:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = pb_grpc.SlaManagerStub(channel)
         with pytest.raises(grpc.RpcError) as caught:
