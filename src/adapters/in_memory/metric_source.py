@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitoring_core.errors import SourceUnavailable
+from monitoring_core.kinds import classify_all
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Selector
 from monitoring_core.series import (
@@ -14,6 +15,7 @@ from monitoring_core.series import (
     SeriesInfo,
     SeriesKey,
     SeriesSamples,
+    ValueKind,
 )
 from monitoring_core.windows import SeriesWindowStats, compute_window_stats
 
@@ -33,33 +35,47 @@ def _rates(samples: Samples) -> Samples:
 
 
 class InMemoryMetricSource(MetricSource):
-    """Series and samples kept in a dict.
+    """Series and samples kept in a dict, kinds classified as Prometheus' are.
 
-    Counters are analysed as the per-second rate between consecutive samples,
-    a simpler estimate than PromQL's ``rate()`` extrapolation.
+    Cumulative series are analysed as the per-second rate between consecutive
+    samples, a simpler estimate than PromQL's ``rate()`` extrapolation.
+
+    Attributes:
+        metadata: metric type by metric (family) name, like Prometheus'
+            ``/api/v1/metadata``; names without one are classified by name.
     """
 
     def __init__(self) -> None:
-        self._series: dict[SeriesKey, tuple[MetricKind, Samples]] = {}
+        self._series: dict[SeriesKey, Samples] = {}
+        self.metadata: dict[str, str] = {}
         self.available = True
 
     def add(
         self,
         key: SeriesKey,
         samples: Sequence[tuple[float, float]],
-        kind: MetricKind = MetricKind.GAUGE,
+        kind: MetricKind | None = None,
     ) -> None:
-        """Add samples ``(unix_time, value)`` to a series."""
-        _, existing = self._series.get(key, (kind, []))
-        self._series[key] = (kind, sorted([*existing, *samples]))
+        """Add samples ``(unix_time, value)`` to a series.
+
+        Args:
+            key: the series.
+            samples: its new samples.
+            kind: declared as the metadata of the series' name when given.
+        """
+        if kind is not None:
+            self.metadata[key.name] = kind.value
+        self._series[key] = sorted([*self._series.get(key, []), *samples])
 
     def _check(self) -> None:
         if not self.available:
             raise SourceUnavailable("in-memory source switched off")
 
     def _analysed(self, info: SeriesInfo) -> Samples:
-        kind, samples = self._series.get(info.key, (info.kind, []))
-        return _rates(samples) if kind is MetricKind.COUNTER else samples
+        samples = self._series.get(info.key, [])
+        if info.value_kind is ValueKind.PER_SECOND_RATE:
+            return _rates(samples)
+        return samples
 
     def discover(
         self, selectors: Sequence[Selector], start: datetime, end: datetime
@@ -67,14 +83,15 @@ class InMemoryMetricSource(MetricSource):
         """Series matched by any selector with a sample in ``[start, end]``."""
         self._check()
         lo, hi = start.timestamp(), end.timestamp()
-        return [
-            SeriesInfo(key, kind)
-            for key, (kind, samples) in sorted(
+        found = [
+            key
+            for key, samples in sorted(
                 self._series.items(), key=lambda kv: kv[0].canonical
             )
             if any(s.matches(key.name, key.label_map) for s in selectors)
             and any(lo <= t <= hi for t, _ in samples)
         ]
+        return classify_all(found, self.metadata)
 
     def window_stats(
         self, series: Sequence[SeriesInfo], windows: Sequence[int], at: datetime
@@ -129,7 +146,7 @@ class InMemoryMetricSource(MetricSource):
         self._check()
         lo, hi = start.timestamp(), end.timestamp()
         out = []
-        for key, (_, samples) in sorted(
+        for key, samples in sorted(
             self._series.items(), key=lambda kv: kv[0].canonical
         ):
             inside = tuple((t, v) for t, v in samples if lo <= t < hi)

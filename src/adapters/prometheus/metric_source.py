@@ -1,5 +1,6 @@
 """MetricSource on Prometheus: discovery, window statistics and histories."""
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -15,20 +16,25 @@ from adapters.prometheus.promql import (
     stat_terms,
     union,
 )
+from monitoring_core.kinds import classify_all
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Selector
-from monitoring_core.series import MetricKind, SeriesHistory, SeriesInfo, SeriesKey
+from monitoring_core.series import SeriesHistory, SeriesInfo, SeriesKey, ValueKind
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
-Group = tuple[str, MetricKind, list[SeriesInfo]]
+log = logging.getLogger(__name__)
+
+Group = tuple[str, ValueKind, list[SeriesInfo]]
 
 
-def _kind(name: str, types: dict[str, str]) -> MetricKind:
-    # Backfilled or federated data has no metadata; OpenMetrics names counters *_total.
-    declared = types.get(name)
-    if declared == "counter" or (declared is None and name.endswith("_total")):
-        return MetricKind.COUNTER
-    return MetricKind.GAUGE
+def _skip_native(native: set[SeriesKey], what: str) -> None:
+    """Native histogram samples have no single value to analyse (ADR 0016)."""
+    if native:
+        log.warning(
+            "%s: skipped %d native histogram series (not analysed, ADR 0016)",
+            what,
+            len(native),
+        )
 
 
 def _key(metric: dict[str, str]) -> SeriesKey:
@@ -60,8 +66,9 @@ class PrometheusMetricSource(MetricSource):
 
     Args:
         http: the connection.
-        rate_seconds: range of ``rate()`` for counters.
-        resolution_seconds: subquery step for counter-rate windows.
+        rate_seconds: range of ``rate()`` for cumulative series (counters,
+            histograms' and summaries' ``_bucket``, ``_count``, ``_sum``).
+        resolution_seconds: subquery step for windows of rates.
         batch_series: about how many series one combined query may cover.
         concurrency: queries in flight at once, so that Prometheus evaluates
             one batch while this process parses the previous one.
@@ -92,12 +99,12 @@ class PrometheusMetricSource(MetricSource):
         keys = sorted(
             {SeriesKey.from_prometheus(m) for m in found}, key=lambda k: k.canonical
         )
-        return [SeriesInfo(k, _kind(k.name, types)) for k in keys]
+        return classify_all(keys, types)
 
     def _batches(self, series: Sequence[SeriesInfo]) -> Iterator[list[Group]]:
-        by_name: dict[tuple[str, MetricKind], list[SeriesInfo]] = defaultdict(list)
+        by_name: dict[tuple[str, ValueKind], list[SeriesInfo]] = defaultdict(list)
         for info in series:
-            by_name[(info.key.name, info.kind)].append(info)
+            by_name[(info.key.name, info.value_kind)].append(info)
         batch: list[Group] = []
         size = 0
         for (name, kind), members in sorted(by_name.items()):
@@ -115,16 +122,22 @@ class PrometheusMetricSource(MetricSource):
         """One combined instant query per batch of metric names."""
         wanted = {i.key: i for i in series}
         values: dict[SeriesKey, dict[str, float]] = defaultdict(dict)
+        native: set[SeriesKey] = set()
         queries = [self._stats_query(b, windows) for b in self._batches(series)]
         for result in self._pipelined(lambda q: self._http.query(q, at), queries):
             for item in result:
                 key = _key(item["metric"])
-                if key in wanted:
-                    values[key][item["metric"][STAT_LABEL]] = float(item["value"][1])
+                if key not in wanted:
+                    continue
+                if "value" not in item:  # {"histogram": [t, {...}]} instead
+                    native.add(key)
+                    continue
+                values[key][item["metric"][STAT_LABEL]] = float(item["value"][1])
+        _skip_native(native, "window statistics")
         return [
             _to_stats(wanted[k], v, windows, at)
             for k, v in values.items()
-            if any(f"count:{w}" in v for w in windows)
+            if k not in native and any(f"count:{w}" in v for w in windows)
         ]
 
     def _stats_query(self, batch: list[Group], windows: Sequence[int]) -> str:
@@ -148,6 +161,7 @@ class PrometheusMetricSource(MetricSource):
         t0, t1 = start.timestamp(), end.timestamp()
         n = int((t1 - t0) // step_seconds) + 1
         out = []
+        native: set[SeriesKey] = set()
         queries = [
             q for batch in self._batches(series) for q in self._history_queries(batch)
         ]
@@ -158,9 +172,12 @@ class PrometheusMetricSource(MetricSource):
         for result in self._pipelined(fetch, queries):
             for item in result:
                 key = _key(item["metric"])
-                if key in wanted:
+                if key in wanted and "histograms" in item:
+                    native.add(key)
+                elif key in wanted:
                     out.append(_to_history(key, item, t0, step_seconds, n))
-        return out
+        _skip_native(native, "histories")
+        return [h for h in out if h.series not in native]
 
     def _pipelined(
         self, fetch: Callable[[str], list[JsonObject]], queries: list[str]
@@ -173,15 +190,15 @@ class PrometheusMetricSource(MetricSource):
             yield from pool.map(fetch, queries)
 
     def _history_queries(self, batch: list[Group]) -> list[str]:
-        """Gauges as one plain selector (cheapest for Prometheus); counter rates
-        drop the name, so they go as tagged terms joined with ``or``."""
+        """Values as one plain selector (cheapest for Prometheus); rates drop
+        the name, so they go as tagged terms joined with ``or``."""
         gauges = [
-            (name, members) for name, kind, members in batch if kind is MetricKind.GAUGE
+            (name, members) for name, kind, members in batch if kind is ValueKind.VALUE
         ]
         counters = [
             history_term(name, _group_selector(name, members), kind, self._rate)
             for name, kind, members in batch
-            if kind is MetricKind.COUNTER
+            if kind is ValueKind.PER_SECOND_RATE
         ]
         queries = [union(counters)] if counters else []
         if gauges:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from monitoring_core.selectors import Matcher, MatchOp, Selector
-from monitoring_core.series import MetricKind
+from monitoring_core.series import ValueKind
 
 STAT_LABEL = "__monitoring_stat"
 """Label that tags each part of a combined query with the statistic it holds."""
@@ -27,22 +27,22 @@ def _set_label(expr: str, label: str, value: str) -> str:
     return f'label_replace({expr}, "{label}", "{value}", "", "")'
 
 
-def series_expr(selector: Selector, kind: MetricKind, rate_seconds: int) -> str:
-    """The instant vector analysed: the gauge itself or the counter's rate."""
-    if kind is MetricKind.COUNTER:
+def series_expr(selector: Selector, kind: ValueKind, rate_seconds: int) -> str:
+    """The instant vector analysed: the value itself or its per-second rate."""
+    if kind is ValueKind.PER_SECOND_RATE:
         return f"rate({selector.to_promql()}[{rate_seconds}s])"
     return selector.to_promql()
 
 
 def range_expr(
     selector: Selector,
-    kind: MetricKind,
+    kind: ValueKind,
     window: int,
     rate_seconds: int,
     resolution: int,
 ) -> str:
     """The range vector of one window: raw samples, or a rate subquery."""
-    if kind is MetricKind.COUNTER:
+    if kind is ValueKind.PER_SECOND_RATE:
         return f"{series_expr(selector, kind, rate_seconds)}[{window}s:{resolution}s]"
     return f"{selector.to_promql()}[{window}s]"
 
@@ -50,7 +50,7 @@ def range_expr(
 def stat_terms(
     name: str,
     selector: Selector,
-    kind: MetricKind,
+    kind: ValueKind,
     windows: Sequence[int],
     rate_seconds: int,
     resolution: int,
@@ -73,7 +73,7 @@ def stat_terms(
 
 
 def history_term(
-    name: str, selector: Selector, kind: MetricKind, rate_seconds: int
+    name: str, selector: Selector, kind: ValueKind, rate_seconds: int
 ) -> str:
     """The series (or its rate) with its metric name kept in ``NAME_LABEL``."""
     return _set_label(series_expr(selector, kind, rate_seconds), NAME_LABEL, name)
