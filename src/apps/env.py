@@ -1,5 +1,6 @@
 """Reading ``MONITORING_*`` settings, collecting one clear message per bad value."""
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -14,7 +15,19 @@ T = TypeVar("T")
 
 
 class ConfigError(MonitoringError):
-    """One or more settings are invalid; the message lists every one."""
+    """One or more settings are invalid; the message lists every one on one line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration: " + "; ".join(problems))
+        self.problems = problems
+
+
+DEFAULT_WINDOWS = "1h,3h,12h"
+
+
+def read_windows(env: "Env") -> tuple[int, ...]:
+    """``MONITORING_WINDOWS``: computed by the ETL, the only ones the API serves."""
+    return env.durations("MONITORING_WINDOWS", DEFAULT_WINDOWS)
 
 
 class Env:
@@ -128,8 +141,20 @@ class Env:
 
         return self._read(name, "true" if default else "false", check, default)
 
+    def host(self, name: str, default: str) -> str:
+        """An IPv4 or IPv6 address to listen on, such as ``127.0.0.1`` or ``::``."""
+
+        def check(raw: str) -> str:
+            try:
+                return str(ipaddress.ip_address(raw.strip()))
+            except ValueError:
+                raise ValueError(
+                    "must be an IP address such as 127.0.0.1, 0.0.0.0 or ::"
+                ) from None
+
+        return self._read(name, default, check, default)
+
     def raise_if_invalid(self) -> None:
         """Raise ConfigError listing every bad value read so far."""
         if self.errors:
-            lines = "\n".join(f"  - {e}" for e in self.errors)
-            raise ConfigError(f"invalid configuration:\n{lines}")
+            raise ConfigError(self.errors)

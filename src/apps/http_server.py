@@ -1,36 +1,91 @@
-"""Serving a WSGI app (health, metrics) from a background thread."""
+"""Serving a WSGI app from a background thread (health, metrics, the all-in-one API)."""
 
+import json
 import logging
+import socket
+import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from apps.listen import address
+
 log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietHandler(WSGIRequestHandler):
+    """No access log; errors the server answers itself are problem+json too."""
+
     def log_message(self, format: str, *args: Any) -> None:
         """Scrapes every few seconds would flood the log; stay quiet."""
 
+    def send_error(
+        self, code: int, message: str | None = None, explain: str | None = None
+    ) -> None:
+        """Answer as the app does (RFC 9457), not with the stdlib's HTML page.
 
-class _ThreadingServer(WSGIServer):
+        The server answers a request line over 64 KiB (414) or a malformed
+        request (400) before the app sees it.
+        """
+        status = HTTPStatus(code)
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": status.phrase,
+                "status": code,
+                "detail": explain or message or status.description,
+            }
+        ).encode()
+        self.send_response(code, status.phrase)
+        self.send_header("Content-Type", PROBLEM)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD" and code >= 200:
+            self.wfile.write(body)
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
+class _ThreadingServer6(_ThreadingServer):
+    address_family = socket.AF_INET6
+
+
+def make_wsgi_server(app: Any, host: str, port: int) -> WSGIServer:
+    """A threading WSGI server bound to ``host:port`` (IPv4 or IPv6, port 0 = any).
+
+    Raises:
+        OSError: the address could not be bound.
+    """
+    server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
+    return make_server(
+        host, port, app, server_class=server_class, handler_class=QuietHandler
+    )
+
+
+def bound(server: WSGIServer) -> str:
+    """The address the server really listens on, ``host:port``."""
+    host, port = server.server_address[:2]
+    return address(str(host), int(port))
+
+
 @contextmanager
-def serve_in_background(app: Any, port: int, host: str = "0.0.0.0") -> Iterator[int]:
+def serve_in_background(app: Any, port: int, host: str) -> Iterator[int]:
     """Serve ``app`` until the block ends; yields the bound port (0 = no server)."""
     if not port:
         yield 0
         return
-    server = make_server(
-        host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler
-    )
+    server = make_wsgi_server(app, host, port)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
-    log.info("serving /healthz and /metrics on port %d", server.server_port)
+    log.info("serving /healthz and /metrics on %s", bound(server))
     try:
         yield server.server_port
     finally:

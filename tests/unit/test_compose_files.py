@@ -179,6 +179,24 @@ def test_each_service_environment_passes_its_own_configuration(
     )
 
 
+def test_every_listening_service_binds_every_interface_of_its_container(
+    compose: Compose,
+) -> None:
+    """The code's default (127.0.0.1) would leave a container unreachable."""
+    from apps.sla.config import load_sla_manager_config
+
+    services = compose["services"]
+    loaders = {
+        "etl": load_etl_config,
+        "storage": load_storage_config,
+        "api": load_api_config,
+        "sla-manager": load_sla_manager_config,
+    }
+    hosts = {n: load(_environment(services[n])).host for n, load in loaders.items()}
+    assert hosts == dict.fromkeys(loaders, "0.0.0.0")
+    assert load_api_config({}).host == "127.0.0.1"
+
+
 def test_prometheus_scrapes_node_exporter_and_the_services(compose: Compose) -> None:
     config = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())
     targets = [

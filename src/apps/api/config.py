@@ -4,7 +4,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from apps.env import Env
+from apps.env import Env, read_windows
+from apps.listen import read_bind_host
 
 DEFAULT_CACHE_SECONDS = 5
 """How long a worker reuses a single-series read by default: far below a cycle."""
@@ -16,6 +17,10 @@ class ApiConfig:
 
     database_url: str
     port: int
+    host: str
+    """Where the API listens (MONITORING_BIND_HOST)."""
+    windows: tuple[int, ...]
+    """The windows the ETL computes; history refuses any other."""
     workers: int
     threads: int
     cache_seconds: int
@@ -33,6 +38,8 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
             "a mysql+pymysql:// or sqlite:// URL",
         ),
         port=env.integer("MONITORING_API_PORT", 8080, minimum=0, maximum=65535),
+        host=read_bind_host(env),
+        windows=read_windows(env),
         workers=env.integer("MONITORING_API_WORKERS", 2, maximum=64),
         threads=env.integer("MONITORING_API_THREADS", 2, maximum=64),
         cache_seconds=env.integer(

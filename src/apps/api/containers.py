@@ -35,4 +35,5 @@ class ApiContainer(containers.DeclarativeContainer):
         # A worker reuses a single-series read this long (default 5 s: far
         # below an ETL cycle); ``Cache-Control: no-cache`` skips it.
         cache_seconds=config.provided.cache_seconds,
+        windows=config.provided.windows,
     )

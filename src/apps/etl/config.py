@@ -5,8 +5,9 @@ from collections.abc import Mapping
 import attrs
 
 from adapters.prometheus.metric_source import DEFAULT_BATCH_SERIES
-from apps.env import Env
+from apps.env import Env, read_windows
 from apps.kafka_settings import HOST_PORTS, TOPIC
+from apps.listen import read_bind_host
 from apps.sla.client_settings import SlaClientSettings, read_sla_client_settings
 from monitoring_core.selectors import EVERY_SERIES
 from monitoring_core.services.settings import EtlSettings
@@ -32,6 +33,8 @@ class EtlConfig:
     """Retry period of missing or insufficient metadata; 0: only full runs."""
     forecast_engine: str
     metrics_port: int
+    host: str
+    """Where the metrics server listens (MONITORING_BIND_HOST)."""
     settings: EtlSettings
     sla: SlaClientSettings | None
     """Where to ask for the SLA set; None when MONITORING_SLA_ADDRESS is unset."""
@@ -44,7 +47,7 @@ def _settings(env: Env) -> EtlSettings:
     return EtlSettings(
         selectors=selectors,
         forecast_selectors=selectors if forecast is None else forecast,
-        windows=env.durations("MONITORING_WINDOWS", "1h,3h,12h"),
+        windows=read_windows(env),
         horizon_seconds=env.duration("MONITORING_FORECAST_HORIZON", "10m"),
         forecast_step_seconds=env.duration("MONITORING_FORECAST_STEP", "1m"),
         forecast_lookback_seconds=env.duration("MONITORING_FORECAST_LOOKBACK", "6h"),
@@ -110,6 +113,7 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         forecast_engine=env.choice(
             "MONITORING_FORECAST_ENGINE", "vectorized", ("vectorized", "sktime")
         ),
+        host=read_bind_host(env),
         metrics_port=env.integer(
             "MONITORING_ETL_METRICS_PORT", 9464, minimum=0, maximum=65535
         ),

@@ -1,5 +1,6 @@
 """Wiring of the ETL service from its validated configuration."""
 
+import logging
 from collections.abc import Iterator
 
 from dependency_injector import containers, providers
@@ -15,18 +16,23 @@ from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.system.clock import SystemClock
 from apps.etl.config import EtlConfig
+from apps.listen import address
 from monitoring_core.ports import Forecaster, ForecastTargets
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
+
+log = logging.getLogger(__name__)
 
 
 def forecaster_for(engine: str) -> Forecaster:
     return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
 
 
-def metrics_server(port: int, registry: CollectorRegistry) -> Iterator[None]:
+def metrics_server(port: int, registry: CollectorRegistry, host: str) -> Iterator[None]:
     if port:
-        server, thread = start_http_server(port, addr="0.0.0.0", registry=registry)
+        server, thread = start_http_server(port, addr=host, registry=registry)
+        bound = address(host, server.server_port)
+        log.info("serving /metrics on %s", bound)
         yield
         server.shutdown()
         thread.join(timeout=5)
@@ -75,7 +81,7 @@ class EtlContainer(containers.DeclarativeContainer):
     registry = providers.Singleton(CollectorRegistry)
     telemetry = providers.Singleton(PrometheusEtlTelemetry, registry)
     metrics_server = providers.Resource(
-        metrics_server, config.provided.metrics_port, registry
+        metrics_server, config.provided.metrics_port, registry, config.provided.host
     )
     forecaster = providers.Singleton(forecaster_for, config.provided.forecast_engine)
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)

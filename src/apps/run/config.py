@@ -36,8 +36,7 @@ def load_run_config(environ: Mapping[str, str] | None = None) -> RunConfig:
         try:
             return loader(environ)
         except ConfigError as exc:
-            lines = str(exc).splitlines()[1:]
-            problems.extend(line for line in lines if line not in problems)
+            problems.extend(p for p in exc.problems if p not in problems)
             return None
 
     etl = load(load_etl_config)
@@ -45,5 +44,5 @@ def load_run_config(environ: Mapping[str, str] | None = None) -> RunConfig:
     api = load(load_api_config)
     sla = load(load_sla_manager_config)
     if etl is None or storage is None or api is None or sla is None:
-        raise ConfigError("invalid configuration:\n" + "\n".join(problems))
+        raise ConfigError(problems)
     return RunConfig(etl=etl, storage=storage, api=api, sla=sla)

@@ -155,4 +155,5 @@ class AllInOneContainer(containers.DeclarativeContainer):
         clock,
         config.provided.api.token,
         registry=registry,
+        windows=config.provided.etl.settings.windows,
     )

@@ -6,31 +6,23 @@ the gRPC server stop.
 """
 
 import logging
-import socketserver
 import sys
 import threading
 import time
 from collections.abc import Callable
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from apps.env import ConfigError
 from apps.etl.runner import EtlRunner
-from apps.run.config import load_run_config
+from apps.http_server import bound, make_wsgi_server
+from apps.listen import address, url_host, warn_if_exposed
+from apps.logs import use_human_format
+from apps.run.config import RunConfig, load_run_config
 from apps.run.containers import AllInOneContainer
 from apps.signals import stop_on_signals
 from monitoring_core.errors import MonitoringError
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 60.0
-
-
-class _ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Access logs would flood the terminal of a demo."""
 
 
 def _thread(target: Callable[[], None], name: str) -> threading.Thread:
@@ -49,19 +41,29 @@ def _drain(container: AllInOneContainer) -> None:
         log.error("%d results were not stored before shutdown", feed.pending)
 
 
-def _banner(container: AllInOneContainer, api_port: int, grpc_port: int) -> str:
-    config = container.config()
+def banner(config: RunConfig, api: str, grpc: str) -> str:
+    """What a person needs, with the addresses really bound (``host:port``)."""
+    host = url_host(config.api.host)
+    api_port, grpc_port = api.rsplit(":", 1)[1], grpc.rsplit(":", 1)[1]
     return (
         "monitoring run: all services in one process\n"
-        f"  REST API   http://127.0.0.1:{api_port}/v1/series\n"
-        f"  API docs   http://127.0.0.1:{api_port}/docs\n"
-        f"  metrics    http://127.0.0.1:{api_port}/metrics\n"
-        f"  gRPC (SLA) 127.0.0.1:{grpc_port}  (monitoring sla list)\n"
+        f"  REST API   http://{host}:{api_port}/v1/series\n"
+        f"  API docs   http://{host}:{api_port}/docs\n"
+        f"  metrics    http://{host}:{api_port}/metrics\n"
+        f"  gRPC (SLA) {host}:{grpc_port}  (monitoring sla list)\n"
+        f"  listening  {api} (HTTP), {grpc} (gRPC)\n"
         f"  database   {config.storage.database_url.split('@')[-1]}\n"
         f"  Prometheus {config.etl.prometheus_url}, a cycle every "
         f"{config.etl.cycle_seconds} s\n"
         "  Ctrl-C stops everything after storing what was computed."
     )
+
+
+def _warn_if_exposed(config: RunConfig, api: str, grpc: str) -> None:
+    host, token = config.api.host, config.api.token
+    warn_if_exposed(log, "the REST API", api, host, "MONITORING_API_TOKEN", token)
+    host, token = config.sla.host, config.sla.token
+    warn_if_exposed(log, "the SLA manager", grpc, host, "MONITORING_SLA_TOKEN", token)
 
 
 def run() -> int:
@@ -71,29 +73,22 @@ def run() -> int:
     except ConfigError as exc:
         print(f"monitoring run: {exc}", file=sys.stderr)
         return 2
+    use_human_format()
     container = AllInOneContainer(config=config)
     stop = threading.Event()
     stop_on_signals(stop)
     try:
         container.init_resources()
-        http = make_server(
-            "0.0.0.0",
-            config.api.port,
-            container.app(),
-            server_class=_ThreadingWsgiServer,
-            handler_class=_QuietHandler,
-        )
+        http = make_wsgi_server(container.app(), config.api.host, config.api.port)
     except (MonitoringError, RuntimeError, OSError) as exc:
         print(f"monitoring run: cannot start: {exc}", file=sys.stderr)
         container.shutdown_resources()
         return 1
     storage = _thread(container.storage().run, "storage")
-    api = _thread(http.serve_forever, "rest-api")
-    print(
-        _banner(container, http.server_port, container.grpc_server().port),
-        file=sys.stderr,
-        flush=True,
-    )
+    serving = _thread(http.serve_forever, "rest-api")
+    api, grpc = bound(http), address(config.sla.host, container.grpc_server().port)
+    print(banner(config, api, grpc), file=sys.stderr, flush=True)
+    _warn_if_exposed(config, api, grpc)
     etl = EtlRunner(
         container.cycle(),
         config.etl.cycle_seconds,
@@ -108,7 +103,7 @@ def run() -> int:
         container.storage_stop().set()
         storage.join(timeout=30)
         http.shutdown()
-        api.join(timeout=5)
+        serving.join(timeout=5)
         container.shutdown_resources()
     log.info("stopped; %d results stored", container.storage().stored)
     return 0

@@ -6,6 +6,7 @@ from pathlib import Path
 import attrs
 
 from apps.env import Env
+from apps.listen import read_bind_host
 from apps.sla.client_settings import TOKEN_PATTERN
 
 
@@ -18,6 +19,8 @@ class SlaManagerConfig:
     prometheus_url: str
     prometheus_timeout_seconds: int
     port: int
+    host: str
+    """Where the gRPC and metrics servers listen (MONITORING_BIND_HOST)."""
     token: str | None = attrs.field(repr=False)
     tls_cert: Path | None
     tls_key: Path | None
@@ -53,6 +56,7 @@ def load_sla_manager_config(
         prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
         prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
         port=env.integer("MONITORING_GRPC_PORT", 50051, minimum=0, maximum=65535),
+        host=read_bind_host(env),
         token=env.text(
             "MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII without spaces"
         )

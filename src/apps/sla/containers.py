@@ -17,6 +17,7 @@ from adapters.sql.result_store import sql_store
 from adapters.sql.sla_repository import sql_sla_repository
 from adapters.system.clock import SystemClock
 from apps.etl.containers import metrics_server
+from apps.listen import address
 from apps.sla.config import SlaManagerConfig
 from monitoring_core.services.sla_manager import SlaManager
 from monitoring_core.sla import SlaLimits
@@ -43,7 +44,7 @@ def grpc_server(
     """Listen only once the schema is migrated (``_schema`` orders the two)."""
     server = start_server(
         servicer,
-        f"[::]:{config.port}",
+        address(config.host, config.port),
         token=config.token,
         tls=_tls(config),
         interceptors=[MetricsInterceptor(registry)],
@@ -86,5 +87,7 @@ class SlaManagerContainer(containers.DeclarativeContainer):
     )
     servicer = providers.Singleton(SlaManagerServicer, manager, clock)
     registry = providers.Singleton(CollectorRegistry)
-    metrics = providers.Resource(metrics_server, config.provided.metrics_port, registry)
+    metrics = providers.Resource(
+        metrics_server, config.provided.metrics_port, registry, config.provided.host
+    )
     server = providers.Resource(grpc_server, servicer, config, registry, schema)

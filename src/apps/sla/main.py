@@ -5,6 +5,7 @@ import sys
 import threading
 
 from apps.env import ConfigError
+from apps.listen import address, warn_if_exposed
 from apps.signals import stop_on_signals
 from apps.sla.config import load_sla_manager_config
 from apps.sla.containers import SlaManagerContainer
@@ -29,12 +30,15 @@ def run() -> int:
         print(f"monitoring sla-manager: cannot start: {exc}", file=sys.stderr)
         container.shutdown_resources()
         return 1
-    server = container.server()
+    bound = address(config.host, container.server().port)
     log.info(
-        "SLA manager listening on port %d (%s, %s)",
-        server.port,
+        "SLA manager listening on %s (%s, %s)",
+        bound,
         "TLS" if config.tls_cert else "plaintext",
         "token required" if config.token else "no token",
+    )
+    warn_if_exposed(
+        log, "the SLA manager", bound, config.host, "MONITORING_SLA_TOKEN", config.token
     )
     try:
         stop.wait()

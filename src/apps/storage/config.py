@@ -6,6 +6,7 @@ import attrs
 
 from apps.env import Env
 from apps.kafka_settings import TOPIC, KafkaSettings, load_kafka_settings
+from apps.listen import read_bind_host
 
 
 @attrs.frozen(kw_only=True)
@@ -22,6 +23,8 @@ class StorageConfig:
     retention_seconds: int
     prune_every_seconds: int
     port: int
+    host: str
+    """Where /healthz and /metrics listen (MONITORING_BIND_HOST)."""
 
 
 def load_storage_config(environ: Mapping[str, str] | None = None) -> StorageConfig:
@@ -60,6 +63,7 @@ def load_storage_config(environ: Mapping[str, str] | None = None) -> StorageConf
         retention_seconds=env.duration("MONITORING_RETENTION", "30d"),
         prune_every_seconds=env.duration("MONITORING_RETENTION_INTERVAL", "1h"),
         port=env.integer("MONITORING_STORAGE_PORT", 9465, minimum=0, maximum=65535),
+        host=read_bind_host(env),
     )
     env.raise_if_invalid()
     return config

@@ -50,7 +50,7 @@ def run() -> int:
     app = create_health_app(runner.health, container.registry())
     tune_gc()
     try:
-        with serve_in_background(app, config.port):
+        with serve_in_background(app, config.port, config.host):
             log.info(
                 "storing %s into %s",
                 config.kafka.topic,
