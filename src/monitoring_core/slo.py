@@ -34,7 +34,9 @@ A target of exactly 1 leaves no budget: budget consumption, remaining budget and
 burn rate are None then.
 
 Predictions use a normal approximation of each forecast point, with the standard
-deviation read off its 95 % interval; a zero-width interval is deterministic.
+deviation read off its 95 % interval; a zero-width interval is deterministic. For
+a series that cannot go below a floor (ADR 0017), a point clamped there is read
+from its upper bounds and nothing is predicted below the floor.
 """
 
 import bisect
