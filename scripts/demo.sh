@@ -3,17 +3,80 @@
 #
 # Starts a local Prometheus and node-exporter with scripts/services.sh unless
 # MONITORING_PROMETHEUS_URL is set, waits until Prometheus holds two minutes of
-# node-exporter samples (the first forecasts need them), then runs
-# `monitoring run` in the foreground: SQLite storage, in-process bus, REST API
-# and SLA manager. Ctrl-C stops it after storing what was computed.
+# node-exporter samples (the first forecasts need them; MONITORING_DEMO_SAMPLES,
+# default 24 at the 5 s scrape interval), then runs `monitoring run`: SQLite
+# storage, in-process bus, REST API and SLA manager.
+#
+# Ctrl-C (SIGINT) or SIGTERM stops `monitoring run` after it stored what was
+# computed, then stops the Prometheus and node-exporter that this demo started.
+# Servers that were already running (make services-up, make test) or given by
+# MONITORING_PROMETHEUS_URL are left alone, and the demo says so.
 # Any MONITORING_* variable set by the caller wins over the demo's defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MONITORING=${MONITORING_BIN:-.venv/bin/monitoring}
 
+started=()  # services this demo started: stopped when it ends
+kept=()     # services that were up before it: left alone
+child=      # the pid of `monitoring run`
+given_url=${MONITORING_PROMETHEUS_URL:-}
+services_record=$(mktemp "${TMPDIR:-/tmp}/demo-services.XXXXXX")
+
+finish() {
+    local code=$?
+    trap - EXIT INT TERM
+    if [[ -n $child ]] && kill -0 "$child" 2>/dev/null; then
+        kill -TERM "$child" 2>/dev/null || true
+        wait "$child" 2>/dev/null || true
+    fi
+    read_record
+    rm -f "$services_record"
+    if ((${#started[@]})); then
+        printf 'demo: stopping %s (started by the demo)\n' "${started[*]}"
+        scripts/services.sh down "${started[@]}" || code=1
+    fi
+    if [[ -n $given_url ]]; then
+        printf 'demo: %s was given by MONITORING_PROMETHEUS_URL and is left alone\n' "$given_url"
+    fi
+    if ((${#kept[@]})); then
+        printf 'demo: %s were running before the demo and stay up; stop them with: make services-down\n' \
+            "${kept[*]}"
+    fi
+    exit "$code"
+}
+
+read_record() {  # the services.sh `up` record: "started NAME", "running NAME", "foreign NAME"
+    local action name
+    started=() kept=()
+    [[ -f $services_record ]] || return 0
+    while read -r action name; do
+        case $action in
+            started) started+=("$name") ;;
+            *) kept+=("$name") ;;
+        esac
+    done <"$services_record"
+}
+
+on_signal() {  # stop `monitoring run` (it stores what it computed), then finish on EXIT
+    # SIGTERM whatever arrived: a background child of a script starts with
+    # SIGINT ignored until `monitoring run` installs its handlers (which treat
+    # both alike); a terminal's Ctrl-C reached it too.
+    if [[ -n $child ]]; then
+        kill -TERM "$child" 2>/dev/null || true
+        wait "$child" 2>/dev/null || true
+    fi
+    exit "$1"
+}
+
+trap finish EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+
 if [[ -z ${MONITORING_PROMETHEUS_URL:-} ]]; then
-    scripts/services.sh up node-exporter prometheus
+    MONITORING_SERVICES_STARTED_FILE=$services_record scripts/services.sh up node-exporter prometheus
     export MONITORING_PROMETHEUS_URL=http://127.0.0.1:${MONITORING_PROMETHEUS_PORT:-19090}
+else
+    : >"$services_record"
 fi
 mkdir -p .demo
 export MONITORING_DATABASE_URL=${MONITORING_DATABASE_URL:-sqlite:///$PWD/.demo/monitoring.db}
@@ -22,17 +85,20 @@ export MONITORING_FORECAST_STEP=${MONITORING_FORECAST_STEP:-5s}
 export MONITORING_FORECAST_LOOKBACK=${MONITORING_FORECAST_LOOKBACK:-2h}
 export MONITORING_METADATA_LOOKBACK=${MONITORING_METADATA_LOOKBACK:-2h}
 export MONITORING_METADATA_STEP=${MONITORING_METADATA_STEP:-15s}
+# The demo's history starts empty: retry insufficient metadata every 10 minutes.
+export MONITORING_METADATA_RETRY_SECONDS=${MONITORING_METADATA_RETRY_SECONDS:-600}
 export MONITORING_API_PORT=${MONITORING_API_PORT:-8080}
 export MONITORING_GRPC_PORT=${MONITORING_GRPC_PORT:-50051}
 export MONITORING_SLA_ADDRESS=${MONITORING_SLA_ADDRESS:-127.0.0.1:$MONITORING_GRPC_PORT}
 
 # Two minutes of samples: 24 at the 5 s scrape interval of services.sh.
-need=24
-printf 'demo: waiting for %s to hold 2 minutes of node-exporter samples ' "$MONITORING_PROMETHEUS_URL"
+need=${MONITORING_DEMO_SAMPLES:-24}
+have=0
+printf 'demo: waiting for %s to hold %s node-exporter samples ' "$MONITORING_PROMETHEUS_URL" "$need"
 for _ in $(seq 1 90); do
     have=$(curl -s --noproxy '*' --max-time 5 "$MONITORING_PROMETHEUS_URL/api/v1/query" \
         --data-urlencode 'query=max(count_over_time(node_load1[2m]))' |
-        sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p')
+        sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p') || true
     if [[ ${have:-0} -ge $need ]]; then break; fi
     printf '.'
     sleep 5
@@ -45,9 +111,19 @@ demo: once the first cycle is done, try
   curl -s 'http://127.0.0.1:$MONITORING_API_PORT/v1/series?match[]=node_load1' | python3 -m json.tool
   open http://127.0.0.1:$MONITORING_API_PORT/docs for every route
   $MONITORING sla apply -f examples/sla.yaml
-  $MONITORING sla violations node-health --window 1h,3h,12h
+  $MONITORING sla status node-health
+  $MONITORING sla violations node-health --window 5m,15m
   $MONITORING sla predict node-health --horizon 10m
 (in another terminal, with MONITORING_SLA_ADDRESS=$MONITORING_SLA_ADDRESS)
+Ctrl-C stops the demo and the servers it started.
 
 EOF
-exec "$MONITORING" run
+# In the background so that a SIGTERM to this script is forwarded at once (a
+# foreground child would delay the trap until it exits).
+"$MONITORING" run &
+child=$!
+status=0
+wait "$child" || status=$?
+# A signal interrupts `wait`: on_signal then waits for the child itself.
+child=
+exit "$status"

@@ -5,12 +5,18 @@
 #   scripts/services.sh up        install if needed, start what is not running, wait until ready
 #   scripts/services.sh up NAME.. only these (node-exporter prometheus mariadb kafka), e.g. for make demo
 #   scripts/services.sh down      stop what this script started (pid files), leave anything else alone
+#   scripts/services.sh down NAME.. only these, e.g. what make demo started
 #   scripts/services.sh status    print each server and whether it is up (exit 3 if any is down)
 #   scripts/services.sh env       print `export MONITORING_TEST_...=...` lines
 #
 # Everything listens on 127.0.0.1 only. Data, logs, configs and pid files live
-# under <repo>/.services/ (git-ignored). Kafka jars are cached outside the repo
+# under <repo>/.services/ (git-ignored; MONITORING_SERVICES_DIR moves them, e.g.
+# for a second, private set). Kafka jars are cached outside the repo
 # in ${MONITORING_KAFKA_JARS:-/var/cache/monitoring/kafka-4.1.1}.
+# With MONITORING_SERVICES_STARTED_FILE set, `up` writes there one line per
+# service: "started NAME", "running NAME" (started by services.sh before) or
+# "foreign NAME" (its port is served by something else); make demo uses it to
+# stop only what it started.
 #
 # Ports (override with these environment variables):
 #   MONITORING_PROMETHEUS_PORT       19090
@@ -26,7 +32,8 @@ set +m  # no job control: background children must stay in our process group unt
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
-SERVICES_DIR="$REPO_ROOT/.services"
+SERVICES_DIR=${MONITORING_SERVICES_DIR:-$REPO_ROOT/.services}
+[[ $SERVICES_DIR == /* ]] || SERVICES_DIR="$PWD/$SERVICES_DIR"
 RUN_DIR="$SERVICES_DIR/run"
 
 HOST=127.0.0.1
@@ -581,6 +588,11 @@ cmd_up() {
         action[$name]=started
         "${name}_start"
     done
+    if [[ -n ${MONITORING_SERVICES_STARTED_FILE:-} ]]; then
+        for name in "${SERVICES[@]}"; do
+            printf '%s %s\n' "${action[$name]}" "$name"
+        done >"$MONITORING_SERVICES_STARTED_FILE"
+    fi
     for name in "${SERVICES[@]}"; do
         case ${action[$name]} in
             started)
@@ -639,7 +651,7 @@ EOF
 }
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 select_services() {  # select_services NAME...: manage only these, in start order
@@ -657,7 +669,7 @@ main() {
     case ${1:-} in
         install) cmd_install ;;
         up)      shift; (($# == 0)) || select_services "$@"; cmd_up ;;
-        down)    cmd_down ;;
+        down)    shift; (($# == 0)) || select_services "$@"; cmd_down ;;
         status)  cmd_status ;;
         env)     cmd_env ;;
         -h|--help|help) usage ;;
