@@ -24,7 +24,7 @@ from monitoring_core.series import MetricKind, SeriesInfo, SeriesKey
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
-from monitoring_core.services.sla_manager import SlaManager
+from monitoring_core.services.sla_manager import SeriesPrediction, SlaManager
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.slo import AllowedRange, Side, predict
 
@@ -151,9 +151,8 @@ def test_clamped_forecasts_are_scored_no_worse_than_unclamped() -> None:
     assert clamped.mae < unclamped.mae
 
 
-def test_an_sla_lo_of_zero_gets_no_predicted_bad_slice_from_below(
-    world: World,
-) -> None:
+def _predict_lo_zero(world: World, selector: str) -> SeriesPrediction:
+    """An SLA ``lo: 0`` on the selected series, judged on the cycle's forecasts."""
     store = InMemoryResultStore()
     store.write(list(world.published().values()))
     manager = SlaManager(
@@ -163,12 +162,18 @@ def test_an_sla_lo_of_zero_gets_no_predicted_bad_slice_from_below(
         forecasts=store,
         clock=world.clock,
     )
-    objective = ObjectiveDraft(
-        selector="node_load1", lo=0, hi=4, target=0.99, window="1h"
-    )
-    manager.apply(SlaDraft(name="node", objectives=(objective,)))
-    (result,) = manager.predict("node", 600).objectives
+    objective = ObjectiveDraft(selector=selector, lo=0, hi=4, target=0.99, window="1h")
+    manager.apply(SlaDraft(name="floor", objectives=(objective,)))
+    (result,) = manager.predict("floor", 600).objectives
     (series,) = result.series
+    assert series.prediction is not None
+    return series
+
+
+def test_an_sla_lo_of_zero_gets_no_predicted_bad_slice_from_below(
+    world: World,
+) -> None:
+    series = _predict_lo_zero(world, "node_load1")
     assert series.prediction is not None
     slices = series.prediction.slices
     assert len(slices) == 10
@@ -186,3 +191,11 @@ def test_an_sla_lo_of_zero_gets_no_predicted_bad_slice_from_below(
         target=0.99,
     )
     assert naive.eta is not None and naive.eta.side is Side.BELOW
+
+
+def test_a_series_seen_below_zero_is_still_predicted_below_zero(world: World) -> None:
+    series = _predict_lo_zero(world, "outdoor_celsius")
+    assert series.prediction is not None
+    eta = series.prediction.eta
+    assert eta is not None and eta.side is Side.BELOW
+    assert series.prediction.slices[0].mean < 0
