@@ -24,6 +24,9 @@ class ForecastPoint:
 class Forecast:
     """A forecast of one series over the horizon, one point per step.
 
+    The ETL cycle publishes forecasts of non-negative series with nothing below
+    0 (``monitoring_core.value_domains``, ADR 0017).
+
     Attributes:
         series: which series.
         made_at: when the forecast was made (the last observed step).
