@@ -126,3 +126,46 @@ def test_score_reports_every_objective_even_with_nothing_due(
     assert objective["objective"]["selector"] == 'node_load1{instance="a",job="node"}'
     # JSON leaves out zero counts and unset rates: nothing was predicted yet.
     assert objective["score"] == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "says"),
+    [
+        pytest.param(
+            GOOD + "---\n" + GOOD.replace("    window: 1h", "    windwo: 1h"),
+            2,
+            'documents[1] (name "first"): objectives[0].windwo: unknown key; '
+            'did you mean "window"?',
+            id="misspelt-key",
+        ),
+        pytest.param(
+            GOOD + "---\n" + GOOD,
+            2,
+            'documents[0] and documents[1] both define the SLA "first"',
+            id="same-name",
+        ),
+        pytest.param(
+            GOOD + "---\n" + BAD,
+            1,
+            "objectives[0].lo: lo (5) is above hi (4); in {path}, documents[1] "
+            '(name "second")',
+            id="refused-by-the-server",
+        ),
+    ],
+)
+def test_a_hostile_file_names_its_document_and_stores_nothing(
+    server: SlaServer,
+    repository: InMemorySlaRepository,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    code: int,
+    says: str,
+) -> None:
+    path = tmp_path / "slas.yaml"
+    path.write_text(text)
+    printed: list[str] = []
+    assert apply(path, printed) == code
+    assert repository.all() == [] and printed == []
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and says.format(path=path) in error
