@@ -1,11 +1,19 @@
 """Forecasts with prediction intervals, and their scoring against what happened."""
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
 
-from monitoring_core.series import SeriesHistory, SeriesKey
+from monitoring_core.series import (
+    MetricKind,
+    SeriesHistory,
+    SeriesInfo,
+    SeriesKey,
+    ValueKind,
+    value_kind_of,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -34,6 +42,9 @@ class Forecast:
         model: name of the chosen model, e.g. ``ses`` or ``holt_damped``.
         holdout_mae: mean absolute error of that model on the held-out tail.
         points: the future steps, oldest first.
+        kind: the series' metric type; ``value_kind`` says whether the points
+            are of its value or of its per-second rate. Forecasters leave the
+            default, the ETL cycle sets it (``with_kinds``).
     """
 
     series: SeriesKey
@@ -42,6 +53,12 @@ class Forecast:
     model: str
     holdout_mae: float
     points: tuple[ForecastPoint, ...]
+    kind: MetricKind = MetricKind.GAUGE
+
+    @property
+    def value_kind(self) -> ValueKind:
+        """The value or its per-second rate, derived from ``kind`` and the key."""
+        return value_kind_of(self.series, self.kind)
 
     @property
     def horizon_seconds(self) -> int:
@@ -62,6 +79,17 @@ class Forecast:
     def predicted_avg(self) -> float:
         """Mean of the point forecasts over the horizon."""
         return math.fsum(p.mean for p in self.points) / len(self.points)
+
+
+def with_kinds(
+    forecasts: Iterable[Forecast], series: Sequence[SeriesInfo]
+) -> list[Forecast]:
+    """Each forecast with the kind of its series (unchanged when not listed)."""
+    kinds = {info.key: info.kind for info in series}
+    return [
+        attrs.evolve(f, kind=kinds[f.series]) if f.series in kinds else f
+        for f in forecasts
+    ]
 
 
 @attrs.frozen(kw_only=True)

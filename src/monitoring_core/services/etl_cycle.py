@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitoring_core.errors import MonitoringError
-from monitoring_core.forecasts import Forecast
+from monitoring_core.forecasts import Forecast, with_kinds
 from monitoring_core.ports import (
     Clock,
     EtlTelemetry,
@@ -154,8 +154,11 @@ class EtlCycle:
         end = datetime.fromtimestamp(at.timestamp() // step * step, at.tzinfo)
         start = end - timedelta(seconds=self._settings.forecast_lookback_seconds)
         histories = self._source.history(series, start, end, step)
-        forecasts = self._forecaster.forecast(
-            histories, self._settings.horizon_steps, at, self._metadata.latest()
+        forecasts = with_kinds(
+            self._forecaster.forecast(
+                histories, self._settings.horizon_steps, at, self._metadata.latest()
+            ),
+            series,
         )
         # Here rather than in each forecaster: only the cycle knows the kinds.
         return keep_in_domains(forecasts, series, histories), histories
