@@ -13,8 +13,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from adapters.kafka.codec import encode
-from adapters.sql import migrate, tables
+from adapters.sql import migrate, rows, tables
 from adapters.sql.engine import make_engine, make_read_engine
+from adapters.sql.legacy_points import points_to_json
+from adapters.sql.packed import pack_points
 from adapters.sql.result_store import SqlResultStore, sql_store
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
@@ -23,7 +25,7 @@ from monitoring_core.ports import Result, ResultQueries, ResultStore
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
-from tests.support import factories
+from tests.support import factories, forecast_shapes
 from tests.support.factories import KEY, NOW
 
 INF, NAN = math.inf, math.nan
@@ -190,6 +192,17 @@ class ResultStoreContract:
         assert read is not None and read.windows == (window,)
         found = store.latest_forecast(KEY.id)
         assert found is not None and found.points == points
+
+    @pytest.mark.parametrize(("horizon", "step"), [(120, 5), (10, 60)])
+    def test_real_forecasts_read_back_exactly_as_written(
+        self, store: Store, horizon: int, step: int
+    ) -> None:
+        written = forecast_shapes.forecasts(36, horizon, step)
+        store.write(written)
+        for fc in written:
+            read = store.latest_forecast(fc.series.id)
+            assert read is not None and same(read, fc)
+            assert read.points == fc.points and read.model == fc.model
 
     def test_text_with_quotes_backslashes_and_unicode_reads_back(
         self, store: Store
@@ -447,7 +460,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0003"
+        assert migrate.current(empty_url) == "0004"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
 
     def test_downgrade_to_base_drops_every_table_and_upgrade_works_again(
@@ -455,13 +468,59 @@ class SqlResultStoreContract(ResultStoreContract):
     ) -> None:
         assert migrate.current(empty_url) is None
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0003"
+        assert migrate.current(empty_url) == "0004"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
         migrate.downgrade(empty_url, "base")
         assert _tables(empty_url) == {"alembic_version"}
         assert migrate.current(empty_url) is None
         migrate.upgrade(empty_url)
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
+
+    def test_upgrade_to_0004_packs_stored_points_and_downgrade_restores_the_text(
+        self, empty_url: str
+    ) -> None:
+        written = _old_forecasts()
+        _write_at_0003(empty_url, written)
+        migrate.upgrade(empty_url)
+        with sql_store(empty_url) as store:
+            for fc in written:
+                assert same(store.latest_forecast(fc.series.id), fc)
+        migrate.downgrade(empty_url, "0003")
+        assert _point_columns(empty_url) == {
+            fc.series.id: points_to_json(fc.points) for fc in written
+        }
+        migrate.upgrade(empty_url)
+        with sql_store(empty_url) as store:
+            assert [same(store.latest_forecast(f.series.id), f) for f in written] == [
+                True
+            ] * len(written)
+
+    def test_an_upgrade_to_0004_killed_half_way_is_finished_by_the_next_one(
+        self, empty_url: str
+    ) -> None:
+        written = _old_forecasts()
+        _write_at_0003(empty_url, written)
+        engine = make_engine(empty_url)
+        blob = "MEDIUMBLOB" if engine.dialect.name == "mysql" else "BLOB"
+        first = written[0]
+        try:  # killed after converting one row
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    f"ALTER TABLE forecasts ADD COLUMN points_new {blob}"
+                )
+                connection.execute(
+                    sa.text(
+                        "UPDATE forecasts SET points_new = :v WHERE series_id = :s"
+                    ),
+                    {"v": pack_points(first.points, 5), "s": first.series.id},
+                )
+        finally:
+            engine.dispose()
+        migrate.upgrade(empty_url)
+        assert migrate.current(empty_url) == "0004"
+        with sql_store(empty_url) as store:
+            for fc in written:
+                assert same(store.latest_forecast(fc.series.id), fc)
 
     def test_rows_are_stored_once_however_often_written(
         self, store: Store, engine: Engine
@@ -549,3 +608,44 @@ def _counts(engine: Engine) -> dict[str, int]:
             ).scalar_one()
             for t in tables.metadata.sorted_tables
         }
+
+
+def _old_forecasts() -> list[Forecast]:
+    """Forecasts as stored before 0004: real ones, and one of odd numbers."""
+    odd = ForecastPoint(
+        timestamp=NOW.timestamp() + 60,
+        mean=NAN,
+        lower_80=-INF,
+        upper_80=INF,
+        lower_95=-0.0,
+        upper_95=5e-324,
+    )
+    odd_forecast = attrs.evolve(forecast(key(999)), points=(odd,) * 3)
+    return [*forecast_shapes.forecasts(12, 120, 5), odd_forecast]
+
+
+def _write_at_0003(url: str, written: list[Forecast]) -> None:
+    """The schema of 0003 holding ``written`` with its points as JSON text."""
+    migrate.upgrade(url, "0003")
+    series = [rows.series_row(f.series, MetricKind.GAUGE, f.made_at) for f in written]
+    old = [rows.forecast_row(f) | {"points": points_to_json(f.points)} for f in written]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for table, values in (("series", series), ("forecasts", old)):
+                shape = sa.table(table, *(sa.column(name) for name in values[0]))
+                connection.execute(sa.insert(shape), values)
+    finally:
+        engine.dispose()
+
+
+def _point_columns(url: str) -> dict[str, Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                sa.text("SELECT series_id, points FROM forecasts")
+            )
+            return {row.series_id: row.points for row in found}
+    finally:
+        engine.dispose()

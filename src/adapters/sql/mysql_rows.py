@@ -7,6 +7,7 @@ each column is converted in one pass chosen from its Core type:
 - integers with ``int.__repr__`` and floats with ``float.__repr__`` (the
   shortest text that reads back as the same double; NaN and ±Inf never get here,
   see ``values.py``); each refuses a value of another type;
+- bytes as a hex literal (``X'0a1b'``);
 - text of printable ASCII without ``'`` or backslash is quoted as it is (nothing in
   it is special between single quotes); any other text travels as a hex literal
   with a charset introducer (``_utf8mb4 X'c3a9'``). Short texts (series ids,
@@ -82,7 +83,13 @@ def _texts(values: Sequence[str | None]) -> list[str]:
     return texts  # type: ignore[return-value]
 
 
+def _blobs(values: Sequence[bytes | None]) -> list[str]:
+    return ["NULL" if v is None else f"X'{v.hex()}'" for v in values]
+
+
 def _converter(column: sa.Column[Any]) -> Column:
+    if isinstance(column.type, sa.LargeBinary):
+        return _blobs
     if isinstance(column.type, sa.Boolean):
         return _bools
     if isinstance(column.type, sa.Integer):

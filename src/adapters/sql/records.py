@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from adapters.sql.packed import unpack_points
 from adapters.sql.values import (
     from_ms,
     joined_floats,
@@ -11,7 +12,7 @@ from adapters.sql.values import (
     required,
     unspell,
 )
-from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
+from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import (
     Seasonality,
     SeriesMetadata,
@@ -106,10 +107,6 @@ def row_to_metadata(key: SeriesKey, row: Row) -> SeriesMetadata:
     )
 
 
-def _point(values: dict[str, float | str]) -> ForecastPoint:
-    return ForecastPoint(**{k: required(unspell(v)) for k, v in values.items()})
-
-
 def row_to_forecast(key: SeriesKey, row: Row) -> Forecast:
     """A ``forecasts`` row (its predicted min/max/avg follow from the points)."""
     return Forecast(
@@ -118,7 +115,7 @@ def row_to_forecast(key: SeriesKey, row: Row) -> Forecast:
         step_seconds=row.step_seconds,
         model=row.model,
         holdout_mae=required(joined_floats(row, ["holdout_mae"])["holdout_mae"]),
-        points=tuple(_point(p) for p in json.loads(row.points)),
+        points=unpack_points(row.points, row.step_seconds),
     )
 
 

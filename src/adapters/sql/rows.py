@@ -5,8 +5,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+from adapters.sql.packed import pack_points
 from adapters.sql.values import (
-    json_number,
     spell,
     spelled_list,
     split_floats,
@@ -14,7 +14,7 @@ from adapters.sql.values import (
     to_ms,
 )
 from adapters.sql.values import unix_to_ms as _unix_ms
-from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
+from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata, StationarityTest
 from monitoring_core.runs import EtlRun, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
@@ -153,37 +153,15 @@ def metadata_row(result: SeriesMetadata) -> Row:
     }
 
 
-def _point(point: ForecastPoint) -> str:
-    """``to_json`` of the point's spelled values (keys sorted), written directly."""
-    low80, low95, mean = point.lower_80, point.lower_95, point.mean
-    stamp, up80, up95 = point.timestamp, point.upper_80, point.upper_95
-    try:  # all finite floats (float.__repr__ refuses anything else)
-        if math.isfinite(low80 + low95 + mean + stamp + up80 + up95):
-            r = float.__repr__
-            return (
-                f'{{"lower_80":{r(low80)},"lower_95":{r(low95)},'
-                f'"mean":{r(mean)},"timestamp":{r(stamp)},'
-                f'"upper_80":{r(up80)},"upper_95":{r(up95)}}}'
-            )
-    except TypeError:
-        pass
-    n = json_number
-    return (
-        f'{{"lower_80":{n(point.lower_80)},"lower_95":{n(point.lower_95)},'
-        f'"mean":{n(point.mean)},"timestamp":{n(point.timestamp)},'
-        f'"upper_80":{n(point.upper_80)},"upper_95":{n(point.upper_95)}}}'
-    )
-
-
 def forecast_row(result: Forecast) -> Row:
-    """A forecast with its points as JSON text."""
+    """A forecast with its points packed (``adapters.sql.packed``)."""
     some = bool(result.points)
     return {
         "series_id": series_id(result.series),
         "made_at": ms(result.made_at),
         "step_seconds": result.step_seconds,
         "model": result.model,
-        "points": "[" + ",".join([_point(p) for p in result.points]) + "]",
+        "points": pack_points(result.points, result.step_seconds),
         **split_floats(
             {
                 "holdout_mae": result.holdout_mae,

@@ -21,6 +21,8 @@ _OPTIONS: dict[str, Any] = {
 }
 # TEXT holds 64 KiB on MySQL; a long forecast horizon can exceed it.
 _LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+# BLOB holds 64 KiB on MySQL; packed points of a long horizon can exceed it.
+_LONG_BLOB = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql")
 
 
 def _ms(name: str, nullable: bool = False) -> sa.Column[int]:
@@ -120,7 +122,8 @@ forecasts = sa.Table(
     sa.Column("model", sa.String(MODEL_LENGTH), nullable=False),
     *(_double(f"predicted_{name}") for name in ("min", "max", "avg")),
     _double("holdout_mae"),
-    sa.Column("points", _LONG_TEXT, nullable=False),
+    # Packed doubles (adapters.sql.packed, migration 0004); JSON text before.
+    sa.Column("points", _LONG_BLOB, nullable=False),
     _fits("forecasts", "model", MODEL_LENGTH),
     *_keys("forecasts", "made_at"),
     **_OPTIONS,

@@ -3,11 +3,16 @@
 import json
 import math
 import random
+import struct
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from adapters.sql import rows
+from adapters.sql.legacy_points import json_to_points, points_to_json
+from adapters.sql.packed import unpack_points
 from adapters.sql.values import (
     json_number,
     special_json,
@@ -114,7 +119,7 @@ def test_window_rows_equal_the_general_mapping_with_every_special_value() -> Non
         assert rows.window_stats_rows(result) == _general_window_rows(result)
 
 
-def test_forecast_points_are_the_json_of_their_spelled_values() -> None:
+def test_legacy_forecast_points_are_the_json_of_their_spelled_values() -> None:
     points = tuple(
         ForecastPoint(
             timestamp=factories.NOW.timestamp() + 60 * i,
@@ -139,7 +144,16 @@ def test_forecast_points_are_the_json_of_their_spelled_values() -> None:
         | {k: spell(getattr(p, k)) for k in ("upper_80", "lower_95", "upper_95")}
         for p in points
     ]
-    assert rows.forecast_row(forecast)["points"] == to_json(expected)
+    assert points_to_json(forecast.points) == to_json(expected)
+    as_floats = [attrs.evolve(p, mean=float(p.mean), upper_95=2.0) for p in points]
+    assert _bits(json_to_points(to_json(expected))) == _bits(as_floats)
+    packed = rows.forecast_row(forecast)["points"]
+    assert _bits(unpack_points(packed, 60)) == _bits(as_floats)
+
+
+def _bits(points: Iterable[ForecastPoint]) -> list[bytes]:
+    """Every number of the points as its IEEE 754 bytes (NaN equals itself)."""
+    return [struct.pack("<6d", *attrs.astuple(p)) for p in points]
 
 
 def test_series_found_by_identity_or_by_value_have_the_same_columns() -> None:
