@@ -240,7 +240,17 @@ FLAGS = {
     ),
     "expected-version-negative": (
         ["apply", "-f", "-", "--expected-version", "-1"],
-        "--expected-version -1: must be 0 (new) or more",
+        "--expected-version -1: must be 0 (new) or a stored version, "
+        "at most 9223372036854775807",
+    ),
+    "expected-version-beyond-int64": (
+        ["apply", "-f", "-", "--expected-version", str(2**63)],
+        f"--expected-version {2**63}: must be 0 (new) or a stored version, "
+        "at most 9223372036854775807",
+    ),
+    "address-without-port": (
+        ["--address", "sla-manager", "list"],
+        "--address 'sla-manager': must be host:port",
     ),
 }
 

@@ -6,6 +6,7 @@ stderr and a non-zero exit (1 for a failed call, 2 for bad input or settings).
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,7 +24,11 @@ from apps.sla.client_args import (
     duration_argument,
     window_arguments,
 )
-from apps.sla.client_settings import DEFAULT_ADDRESS, read_sla_client_settings
+from apps.sla.client_settings import (
+    ADDRESS_PATTERN,
+    DEFAULT_ADDRESS,
+    read_sla_client_settings,
+)
 from apps.sla.sla_files import InputError, read_slas
 
 __all__ = ["InputError", "add_parser", "client_from_env", "run"]
@@ -121,7 +126,10 @@ def _json(message: Message | Sequence[Message]) -> str:
 def _apply(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
     version = args.expected_version
     if version is not None and not 0 <= version <= MAX_VERSION:
-        raise InputError(f"--expected-version {version}: must be 0 (new) or more")
+        raise InputError(
+            f"--expected-version {version}: must be 0 (new) or a stored version, "
+            f"at most {MAX_VERSION}"
+        )
     documents = read_slas(args.file)
     if version is not None and len(documents) > 1:
         raise InputError("--expected-version needs a file with a single SLA")
@@ -178,6 +186,12 @@ def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
 
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Run one ``monitoring sla`` action; return the exit code."""
+    if args.address is not None and not re.fullmatch(ADDRESS_PATTERN, args.address):
+        print(
+            f"monitoring sla: --address {args.address!r}: must be host:port",
+            file=sys.stderr,
+        )
+        return 2
     try:
         client = client_from_env(args.address)
     except ConfigError as exc:

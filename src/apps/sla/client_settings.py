@@ -11,6 +11,8 @@ from adapters.grpc.client import SlaClient
 from apps.env import Env
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+ADDRESS_PATTERN = r"\S+:\d+"
+"""``host:port`` (a name, an IPv4 address or a bracketed IPv6 one, then a port)."""
 TOKEN_PATTERN = r"[\x21-\x7e]{0,512}"
 """Printable ASCII without spaces: a bearer token as it goes in metadata."""
 
@@ -40,7 +42,7 @@ class SlaClientSettings:
 def read_sla_client_settings(env: Env, default_address: str) -> SlaClientSettings:
     """Read the variables; problems are collected in ``env.errors``."""
     address = env.text(
-        "MONITORING_SLA_ADDRESS", default_address, r"(\S+:\d+)?", "host:port"
+        "MONITORING_SLA_ADDRESS", default_address, f"({ADDRESS_PATTERN})?", "host:port"
     )
     token = env.text(
         "MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII without spaces"
