@@ -41,7 +41,7 @@ def window_stats(kind: MetricKind = MetricKind.GAUGE) -> SeriesWindowStats:
     return SeriesWindowStats(series=KEY, kind=kind, at=NOW, windows=(full, empty))
 
 
-def forecast() -> Forecast:
+def forecast(kind: MetricKind = MetricKind.GAUGE) -> Forecast:
     points = tuple(
         ForecastPoint(
             timestamp=NOW.timestamp() + 60 * i,
@@ -60,6 +60,7 @@ def forecast() -> Forecast:
         model="ses",
         holdout_mae=0.3,
         points=points,
+        kind=kind,
     )
 
 
@@ -120,11 +121,14 @@ def etl_run() -> EtlRun:
 
 
 def every_result() -> list[Result]:
-    """One of each kind of result, counters and insufficient metadata included."""
+    """One of each kind of result, every series kind and insufficient metadata."""
     return [
         window_stats(),
         window_stats(MetricKind.COUNTER),
+        window_stats(MetricKind.HISTOGRAM),
+        window_stats(MetricKind.SUMMARY),
         forecast(),
+        forecast(MetricKind.COUNTER),
         metadata(),
         insufficient_metadata(),
         score(),

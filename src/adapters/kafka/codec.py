@@ -12,7 +12,7 @@ from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.ports import Result
 from monitoring_core.runs import EtlRun
-from monitoring_core.series import MetricKind, SeriesKey
+from monitoring_core.series import SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 
 SCHEMA_VERSION = 1
@@ -62,10 +62,9 @@ def window_body(stats: WindowStats) -> dict[str, Any]:
 
 
 def _window_stats(result: SeriesWindowStats) -> dict[str, Any]:
-    rate = result.kind is MetricKind.COUNTER
     return {
         "kind": result.kind.value,
-        "value_kind": "per_second_rate" if rate else "value",
+        "value_kind": result.value_kind.value,
         "at": rfc3339(result.at),
         "windows": [window_body(w) for w in result.windows],
     }
@@ -96,7 +95,8 @@ def _data(result: Result) -> tuple[str, dict[str, Any]]:
     if isinstance(result, SeriesWindowStats):
         return "window_stats", _window_stats(result)
     if isinstance(result, Forecast):
-        return "forecast", forecast_body(result)
+        kinds = {"kind": result.kind.value, "value_kind": result.value_kind.value}
+        return "forecast", {**kinds, **forecast_body(result)}
     body: dict[str, Any] = _converter.unstructure(result)
     body.pop("series", None)
     if isinstance(result, SeriesMetadata):

@@ -123,6 +123,7 @@ def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
         model=data["model"],
         holdout_mae=_float(data["holdout_mae"]),
         points=points,
+        kind=MetricKind(data["kind"]),
     )
 
 
@@ -352,6 +353,7 @@ def _fast(message: wire.Message) -> Result:
             model=forecast.model,
             holdout_mae=_required(forecast.holdout_mae),
             points=tuple([_fast_point(p) for p in forecast.points]),
+            kind=_KINDS[forecast.kind],
         )
     if isinstance(message, wire.MetadataMessage):
         return _fast_metadata(_key(message.series), message.data)

@@ -61,9 +61,13 @@ class Window(_Object):
     last_timestamp: Time | None
 
 
+Kind = Literal["gauge", "counter", "histogram", "summary"]
+ValueKind = Literal["value", "per_second_rate"]
+
+
 class WindowStatsData(_Object):
-    kind: Literal["gauge", "counter"]
-    value_kind: Literal["value", "per_second_rate"]
+    kind: Kind
+    value_kind: ValueKind
     at: Time
     windows: Annotated[list[Window], Meta(min_length=1)]
 
@@ -115,6 +119,8 @@ class Point(_Object):
 
 
 class ForecastData(_Object):
+    kind: Kind
+    value_kind: ValueKind
     made_at: Time
     step_seconds: Positive
     horizon_seconds: Positive

@@ -2,11 +2,13 @@
 
 import json
 
+import attrs
 import jsonschema
 import pytest
 
 from adapters.kafka.codec import encode, to_bytes
-from monitoring_core.series import MetricKind
+from adapters.kafka.decoding import MessageRejected, decode
+from monitoring_core.series import MetricKind, SeriesKey
 from tests.support import factories
 from tests.support.schemas import validate
 
@@ -57,3 +59,38 @@ def test_metadata_keeps_the_verdict_and_acf() -> None:
     assert message["data"]["stationarity"] == "trend_stationary"
     assert message["data"]["acf"] == [1.0, 0.5, 0.25]
     assert message["data"]["seasonality"] == {"period_seconds": 3600, "strength": 0.8}
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "kind", "value_kind"),
+    [
+        ("node_load1", {}, MetricKind.GAUGE, "value"),
+        ("jobs_total", {}, MetricKind.COUNTER, "per_second_rate"),
+        ("rpc_seconds_bucket", {"le": "1"}, MetricKind.HISTOGRAM, "per_second_rate"),
+        ("gc_seconds_sum", {}, MetricKind.SUMMARY, "per_second_rate"),
+        ("gc_seconds", {"quantile": "0.5"}, MetricKind.SUMMARY, "value"),
+    ],
+)
+def test_window_stats_and_forecasts_carry_kind_and_value_kind(
+    name: str, labels: dict[str, str], kind: MetricKind, value_kind: str
+) -> None:
+    key = SeriesKey.of(name, labels)
+    for result in (
+        attrs.evolve(factories.window_stats(kind), series=key),
+        attrs.evolve(factories.forecast(kind), series=key),
+    ):
+        _, envelope = encode(result, factories.NOW)
+        message = json.loads(to_bytes(envelope))
+        validate(message)
+        assert (message["data"]["kind"], message["data"]["value_kind"]) == (
+            kind.value,
+            value_kind,
+        )
+        assert decode(to_bytes(envelope)).kind is kind  # type: ignore[union-attr]
+
+
+def test_a_kind_outside_the_enum_is_refused() -> None:
+    _, envelope = encode(factories.forecast(), factories.NOW)
+    envelope["data"]["kind"] = "native_histogram"
+    with pytest.raises(MessageRejected, match="forecast schema"):
+        decode(to_bytes(envelope))
