@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from monitoring_core.series import MetricKind, ValueKind
+
 Schema = dict[str, Any]
 
 
@@ -23,8 +25,17 @@ def obj(**properties: Schema) -> Schema:
 STRING: Schema = {"type": "string"}
 INTEGER: Schema = {"type": "integer"}
 TIME: Schema = {"type": "string", "format": "date-time"}
-KIND: Schema = {"type": "string", "enum": ["gauge", "counter"]}
-VALUE_KIND: Schema = {"type": "string", "enum": ["value", "per_second_rate"]}
+KIND: Schema = {
+    "type": "string",
+    "enum": [k.value for k in MetricKind],
+    "description": "The metric type, from Prometheus' metadata and names.",
+}
+VALUE_KIND: Schema = {
+    "type": "string",
+    "enum": [k.value for k in ValueKind],
+    "description": "Statistics and forecasts are of the value or of its "
+    "per-second rate (counters, histograms, summaries' _count and _sum).",
+}
 NUMBER = ref("Number")
 MAYBE = nullable(ref("Number"))
 
@@ -58,7 +69,7 @@ SCHEMAS: dict[str, Schema] = {
     "Series": {
         "allOf": [
             ref("SeriesRef"),
-            obj(kind=KIND, first_seen=TIME, last_seen=TIME),
+            obj(kind=KIND, value_kind=VALUE_KIND, first_seen=TIME, last_seen=TIME),
         ]
     },
     "SeriesPage": obj(
@@ -96,7 +107,10 @@ SCHEMAS: dict[str, Schema] = {
         points={"type": "array", "items": ref("Evaluation")},
     ),
     "MetadataResponse": obj(
-        series=ref("SeriesRef"), metadata=nullable(ref("Metadata"))
+        series=ref("SeriesRef"),
+        kind=KIND,
+        value_kind=VALUE_KIND,
+        metadata=nullable(ref("Metadata")),
     ),
     "Metadata": obj(
         computed_at=TIME,
@@ -113,6 +127,8 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "ForecastResponse": obj(
         series=ref("SeriesRef"),
+        kind=KIND,
+        value_kind=VALUE_KIND,
         forecast=nullable(ref("Forecast")),
         score=nullable(ref("ForecastScore")),
     ),

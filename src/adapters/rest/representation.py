@@ -17,7 +17,7 @@ from monitoring_core.durations import format_duration
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun
-from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
+from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord, value_kind_of
 from monitoring_core.windows import SeriesWindowStats
 
 _converter = cattrs.Converter()
@@ -30,11 +30,16 @@ def series_ref(key: SeriesKey) -> dict[str, Any]:
     return {"id": key.id, "name": key.name, "labels": key.label_map}
 
 
+def _kinds(key: SeriesKey, kind: MetricKind) -> dict[str, str]:
+    """The kind and the derived value kind (ADR 0016)."""
+    return {"kind": kind.value, "value_kind": value_kind_of(key, kind).value}
+
+
 def series(record: SeriesRecord) -> dict[str, Any]:
     """A stored series with its kind and when it was seen."""
     return {
         **series_ref(record.key),
-        "kind": record.kind.value,
+        **_kinds(record.key, record.kind),
         "first_seen": rfc3339(record.first_seen),
         "last_seen": rfc3339(record.last_seen),
     }
@@ -63,10 +68,6 @@ def _last_sample(stats: SeriesWindowStats, now: datetime) -> dict[str, Any] | No
     }
 
 
-def _value_kind(kind: MetricKind) -> str:
-    return "per_second_rate" if kind is MetricKind.COUNTER else "value"
-
-
 def values(
     key: SeriesKey, kind: MetricKind, stats: SeriesWindowStats | None, now: datetime
 ) -> dict[str, Any]:
@@ -74,8 +75,7 @@ def values(
     latest = _evaluation(stats, None) if stats else {"at": None, "windows": []}
     return {
         "series": series_ref(key),
-        "kind": kind.value,
-        "value_kind": _value_kind(kind),
+        **_kinds(key, kind),
         **latest,
         "last_sample": _last_sample(stats, now) if stats else None,
     }
@@ -91,8 +91,7 @@ def history(
     points = [_evaluation(s, only) for s in found]
     return {
         "series": series_ref(record.key),
-        "kind": record.kind.value,
-        "value_kind": _value_kind(record.kind),
+        **_kinds(record.key, record.kind),
         "from": rfc3339(span[0]),
         "to": rfc3339(span[1]),
         "window": None if only is None else format_duration(only),
@@ -106,7 +105,11 @@ def metadata(record: SeriesRecord, found: SeriesMetadata | None) -> dict[str, An
     if found is not None:
         body = _converter.unstructure(found)
         body.pop("series")
-    return {"series": series_ref(record.key), "metadata": body}
+    return {
+        "series": series_ref(record.key),
+        **_kinds(record.key, record.kind),
+        "metadata": body,
+    }
 
 
 def forecast(
@@ -119,6 +122,7 @@ def forecast(
         scored.pop("series")
     return {
         "series": series_ref(record.key),
+        **_kinds(record.key, record.kind),
         "forecast": forecast_body(found) if found and found.points else None,
         "score": scored,
     }

@@ -95,6 +95,7 @@ def test_one_series(client: testing.TestClient, key_id: str) -> None:
         "name": "node_load1",
         "labels": {"instance": "db-1:9100", "job": "node"},
         "kind": "gauge",
+        "value_kind": "value",
         "first_seen": "2026-11-26T10:00:00.000Z",
         "last_seen": "2026-11-26T12:00:00.000Z",
     }
