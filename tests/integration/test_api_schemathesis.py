@@ -89,6 +89,7 @@ def _requests_by_route(base: str) -> dict[str, float]:
 def _schemathesis(base: str, extra: Sequence[str]) -> subprocess.CompletedProcess[str]:
     command = [
         str(BIN / "st"),
+        f"--config-file={Path(__file__).with_name('schemathesis.toml')}",
         "run",
         f"{base}/openapi.json",
         "--checks=all",
