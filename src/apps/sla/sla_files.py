@@ -7,6 +7,7 @@ its default in force.
 """
 
 import difflib
+import json
 import re
 import sys
 from collections.abc import Hashable, Iterator
@@ -47,11 +48,23 @@ class _StrictLoader(yaml.SafeLoader):
             if not isinstance(key, Hashable):  # the safe loader refuses it itself
                 continue
             if key in seen:
+                shown = _quoted(key) if isinstance(key, str) else repr(key)
                 raise yaml.constructor.ConstructorError(
-                    None, None, f'key "{key}" is written twice', key_node.start_mark
+                    None, None, f"key {shown} is written twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def _quoted(text: str) -> str:
+    """``"web-tier"``: in double quotes, escapes kept on the one line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _shown(value: object) -> str:
+    """A value as written in a message: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _suggestion(key: str, known: tuple[str, ...]) -> str:
@@ -60,7 +73,7 @@ def _suggestion(key: str, known: tuple[str, ...]) -> str:
     for candidate in (lowered, *re.split(r"[_\-. ]+", lowered)[::-1]):
         close = difflib.get_close_matches(candidate, known, n=1, cutoff=0.6)
         if candidate and close:
-            return f'did you mean "{close[0]}"?'
+            return f"did you mean {_quoted(close[0])}?"
     return "the keys are " + ", ".join(known)
 
 
@@ -68,7 +81,9 @@ def _check_keys(item: dict[Any, Any], known: tuple[str, ...], where: str) -> Non
     for key in item:
         if key not in known:
             text = str(key)
-            raise InputError(f"{where}{text}: unknown key; {_suggestion(text, known)}")
+            shown = text if text.isprintable() and " " not in text else _quoted(text)
+            hint = _suggestion(text, known)
+            raise InputError(f"{where}{shown}: unknown key; {hint}")
 
 
 def _number(value: object, where: str) -> float | None:
@@ -80,7 +95,7 @@ def _number(value: object, where: str) -> float | None:
         except ValueError:
             pass
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where} must be a number, not {value!r}")
+        raise InputError(f"{where} must be a number, not {_shown(value)}")
     return float(value)
 
 
@@ -88,7 +103,7 @@ def _text(value: object, where: str, default: str = "") -> str:
     if value is None:
         return default
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise InputError(f"{where} must be text such as 12h, not {value!r}")
+        raise InputError(f"{where} must be text such as 12h, not {_shown(value)}")
     return str(value)
 
 
@@ -96,7 +111,7 @@ def _flag(value: object, where: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise InputError(f"{where} must be true or false, not {value!r}")
+        raise InputError(f"{where} must be true or false, not {_shown(value)}")
     return value
 
 
@@ -130,10 +145,10 @@ def sla_from_document(document: dict[Any, Any]) -> pb.Sla:
     _check_keys(document, DOCUMENT_KEYS, "")
     name = document.get("name")
     if not isinstance(name, str):
-        raise InputError(f"name must be text, not {name!r}")
+        raise InputError(f"name must be text, not {_shown(name)}")
     objectives = document.get("objectives")
     if not isinstance(objectives, list):
-        raise InputError(f"objectives must be a list, not {objectives!r}")
+        raise InputError(f"objectives must be a list, not {_shown(objectives)}")
     return pb.Sla(
         name=name,
         description=_text(document.get("description"), "description"),
@@ -145,11 +160,8 @@ def sla_from_document(document: dict[Any, Any]) -> pb.Sla:
 
 def _label(index: int, document: object) -> str:
     name = document.get("name") if isinstance(document, dict) else None
-    return (
-        f'documents[{index}] (name "{name}")'
-        if isinstance(name, str)
-        else (f"documents[{index}]")
-    )
+    named = f" (name {_quoted(name)})" if isinstance(name, str) else ""
+    return f"documents[{index}]{named}"
 
 
 def _decoded(path: str) -> str:
@@ -167,34 +179,51 @@ def _decoded(path: str) -> str:
         ) from None
 
 
+def _yaml_error(path: str, text: str, index: int, exc: yaml.YAMLError) -> InputError:
+    """One line for a YAML error: where it is (document, line, column) and what."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return InputError(
+            f"{path} is not valid YAML in documents[{index}]{where}: {exc.problem}"
+        )
+    if isinstance(exc, yaml.reader.ReaderError):  # checked before any document
+        line = text.count("\n", 0, exc.position) + 1
+        return InputError(
+            f"{path} is not valid YAML: line {line} holds the character "
+            f"#x{exc.character:04x}, which YAML does not allow"
+        )
+    flat = " ".join(str(exc).split())
+    return InputError(f"{path} is not valid YAML in documents[{index}]: {flat}")
+
+
 def _documents(path: str, text: str) -> Iterator[tuple[int, object]]:
     """Each YAML document with its index; a syntax error names its document."""
-    index = 0
     loaded = yaml.load_all(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    index = 0
     while True:
         try:
             document = next(loaded)
         except StopIteration:
             return
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise InputError(
-                f"{path} is not valid YAML in documents[{index}]{where}: {exc.problem}"
-            ) from None
-        except yaml.reader.ReaderError as exc:  # checked before any document
-            line = text.count("\n", 0, exc.position) + 1
-            raise InputError(
-                f"{path} is not valid YAML: line {line} holds the character "
-                f"#x{exc.character:04x}, which YAML does not allow"
-            ) from None
         except yaml.YAMLError as exc:
-            flat = " ".join(str(exc).split())
-            raise InputError(
-                f"{path} is not valid YAML in documents[{index}]: {flat}"
-            ) from None
+            raise _yaml_error(path, text, index, exc) from None
         yield index, document
         index += 1
+
+
+def _document(path: str, index: int, document: object) -> SlaDocument:
+    """One non-empty document as an SLA; its problems name it."""
+    label = _label(index, document)
+    if not isinstance(document, dict):
+        raise InputError(
+            f"{path}: {label}: expected a mapping with name and objectives, "
+            f"not a {type(document).__name__}"
+        )
+    try:
+        return SlaDocument(label=label, sla=sla_from_document(document))
+    except InputError as exc:
+        raise InputError(f"{path}: {label}: {exc}") from None
 
 
 def read_slas(path: str) -> list[SlaDocument]:
@@ -208,24 +237,15 @@ def read_slas(path: str) -> list[SlaDocument]:
     for index, document in _documents(path, _decoded(path)):
         if document is None:  # an empty document, e.g. after a final ---
             continue
-        label = _label(index, document)
-        if not isinstance(document, dict):
-            kind = type(document).__name__
+        read = _document(path, index, document)
+        name = read.sla.name
+        if name in first:
             raise InputError(
-                f"{path}: {label}: expected a mapping with name and objectives, "
-                f"not a {kind}"
+                f"{path}: documents[{first[name]}] and documents[{index}] both "
+                f"define the SLA {_quoted(name)}; define each SLA once per file"
             )
-        try:
-            sla = sla_from_document(document)
-        except InputError as exc:
-            raise InputError(f"{path}: {label}: {exc}") from None
-        if sla.name in first:
-            raise InputError(
-                f"{path}: documents[{first[sla.name]}] and documents[{index}] both "
-                f'define the SLA "{sla.name}"; define each SLA once per file'
-            )
-        first[sla.name] = index
-        found.append(SlaDocument(label=label, sla=sla))
+        first[name] = index
+        found.append(read)
     if not found:
         raise InputError(f"{path} holds no SLA")
     return found

@@ -187,3 +187,20 @@ def test_every_document_of_a_good_file_is_read_with_its_label(
         "1m",
     )
     assert not objective.HasField("lo") and objective.allow_pending is False
+
+
+def test_a_name_or_key_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
+    text = GOOD.replace("name: web-tier", 'name: "web\\ntier"') + '"a\\nb": 1\n'
+    assert refusal(tmp_path, text) == (
+        'documents[0] (name "web\\ntier"): "a\\nb": unknown key; '
+        "the keys are name, description, objectives"
+    )
+
+
+def test_a_long_wrong_value_is_cut_short(tmp_path: Path) -> None:
+    many = "[" + ", ".join(["0.99"] * 40) + "]"
+    text = GOOD.replace("target: 0.99", f"target: {many}")
+    assert refusal(tmp_path, text) == (
+        'documents[0] (name "web-tier"): objectives[0].target must be a number, '
+        f"not {repr([0.99] * 40)[:57]}..."
+    )
