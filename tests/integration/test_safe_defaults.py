@@ -445,3 +445,26 @@ def test_a_configuration_error_is_one_line_and_exit_2(
     for name in env:
         assert f"{name}=" in line
     assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+def test_db_upgrade_prints_one_plain_line(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from adapters.sql import migrate
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    head = ScriptDirectory.from_config(migrate.config(url)).get_current_head()
+    env = {**base_environment(), "MONITORING_DATABASE_URL": url}
+    for expected in (f"{head} (was base)", f"{head}"):
+        result = subprocess.run(
+            [monitoring_command(), "db", "upgrade"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0
+        assert (result.stdout, result.stderr) == (
+            f"database at revision {expected}\n",
+            "",
+        )
