@@ -122,8 +122,9 @@ class PrometheusMetricSource(MetricSource):
         """One combined instant query per batch of metric names."""
         wanted = {i.key: i for i in series}
         values: dict[SeriesKey, dict[str, float]] = defaultdict(dict)
-        native: set[SeriesKey] = set()
-        queries = [self._stats_query(b, windows) for b in self._batches(series)]
+        batches = list(self._batches(series))
+        native = self._natives(batches, at)
+        queries = [self._stats_query(b, windows) for b in batches]
         for result in self._pipelined(lambda q: self._http.query(q, at), queries):
             for item in result:
                 key = _key(item["metric"])
@@ -139,6 +140,20 @@ class PrometheusMetricSource(MetricSource):
             for k, v in values.items()
             if k not in native and any(f"count:{w}" in v for w in windows)
         ]
+
+    def _natives(self, batches: list[list[Group]], at: datetime) -> set[SeriesKey]:
+        """Series whose latest sample is a native histogram.
+
+        Prometheus 2.4x answers functions of native histograms (``*_over_time``,
+        ``label_replace``) with zeros, so only their plain samples tell them apart.
+        """
+        queries = [_plain_query(b) for b in batches]
+        return {
+            _key(item["metric"])
+            for result in self._pipelined(lambda q: self._http.query(q, at), queries)
+            for item in result
+            if "histogram" in item
+        }
 
     def _stats_query(self, batch: list[Group], windows: Sequence[int]) -> str:
         terms = []
@@ -161,10 +176,9 @@ class PrometheusMetricSource(MetricSource):
         t0, t1 = start.timestamp(), end.timestamp()
         n = int((t1 - t0) // step_seconds) + 1
         out = []
-        native: set[SeriesKey] = set()
-        queries = [
-            q for batch in self._batches(series) for q in self._history_queries(batch)
-        ]
+        batches = list(self._batches(series))
+        native = self._natives(batches, end)
+        queries = [q for batch in batches for q in self._history_queries(batch)]
 
         def fetch(query: str) -> list[JsonObject]:
             return self._http.query_range(query, t0, t1, step_seconds)
@@ -209,6 +223,14 @@ class PrometheusMetricSource(MetricSource):
                 ).to_promql()
             )
         return queries
+
+
+def _plain_query(batch: list[Group]) -> str:
+    """The latest sample of every series of a batch, as stored."""
+    members = [m for _, _, group in batch for m in group]
+    return names_selector(
+        sorted({name for name, _, _ in batch}), _common_labels(members)
+    ).to_promql()
 
 
 def _to_history(
