@@ -18,7 +18,7 @@ from monitoring_core.value_domains import history_domain
 MADE_AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
-def _shape(kind: int, rng: random.Random, n: int) -> list[float]:
+def shape(kind: int, rng: random.Random, n: int) -> list[float]:
     """One of six shapes seen among node-exporter and Prometheus series."""
     level, noise = rng.uniform(0.5, 1000), rng.uniform(0.01, 5)
     if kind == 0:  # noisy level (load, memory)
@@ -39,6 +39,10 @@ def _shape(kind: int, rng: random.Random, n: int) -> list[float]:
     return [float(int(level))] * n  # a constant (a fixed limit, a version)
 
 
+SHAPES = 6
+"""How many shapes ``shape`` knows (0 to 5)."""
+
+
 def forecasts(
     count: int, horizon_steps: int, step_seconds: int, seed: int = 11
 ) -> list[Forecast]:
@@ -51,7 +55,7 @@ def forecasts(
             series=SeriesKey.of("bench_metric", {"i": str(i), "shape": str(i % 6)}),
             start=end - (n - 1) * step_seconds,
             step_seconds=step_seconds,
-            values=tuple(_shape(i % 6, rng, n)),
+            values=tuple(shape(i % 6, rng, n)),
         )
         for i in range(count)
     ]
