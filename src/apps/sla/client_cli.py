@@ -29,7 +29,7 @@ from apps.sla.client_settings import (
     DEFAULT_ADDRESS,
     read_sla_client_settings,
 )
-from apps.sla.sla_files import InputError, read_slas
+from apps.sla.sla_files import InputError, read_slas, shown_path
 
 __all__ = ["InputError", "add_parser", "client_from_env", "run"]
 
@@ -139,7 +139,7 @@ def _apply(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
         try:
             client.apply(document.sla, version, validate_only=True)
         except SlaCallError as exc:
-            where = f"{exc}; in {args.file}, {document.label}"
+            where = f"{exc}; in {shown_path(args.file)}, {document.label}"
             raise SlaCallError(exc.code, where, exc.fields) from None
     responses = [client.apply(d.sla, version) for d in documents]
     return responses, tables.applied(responses)

@@ -164,6 +164,11 @@ def _label(index: int, document: object) -> str:
     return f"documents[{index}]{named}"
 
 
+def shown_path(path: str) -> str:
+    """How messages name the file: ``-`` is standard input."""
+    return "standard input" if path == "-" else path
+
+
 def _decoded(path: str) -> str:
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -174,8 +179,8 @@ def _decoded(path: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
-            "cannot be decoded; save the file as UTF-8"
+            f"{shown_path(path)} is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+            f"on line {line} cannot be decoded; save the file as UTF-8"
         ) from None
 
 
@@ -234,7 +239,8 @@ def read_slas(path: str) -> list[SlaDocument]:
     """
     found: list[SlaDocument] = []
     first: dict[str, int] = {}
-    for index, document in _documents(path, _decoded(path)):
+    text, path = _decoded(path), shown_path(path)
+    for index, document in _documents(path, text):
         if document is None:  # an empty document, e.g. after a final ---
             continue
         read = _document(path, index, document)

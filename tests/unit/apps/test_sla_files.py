@@ -1,5 +1,7 @@
 """SLA files are read strictly: every problem is one line naming its document."""
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,18 @@ def test_a_long_wrong_value_is_cut_short(tmp_path: Path) -> None:
         'documents[0] (name "web-tier"): objectives[0].target must be a number, '
         f"not {repr([0.99] * 40)[:57]}..."
     )
+
+
+def test_standard_input_is_read_as_bytes_and_named_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = GOOD.encode().replace(b"web-tier", b"caf\xe9")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    with pytest.raises(InputError) as caught:
+        read_slas("-")
+    assert str(caught.value) == (
+        "standard input is not UTF-8 text: byte 0xe9 on line 1 cannot be decoded; "
+        "save the file as UTF-8"
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(GOOD.encode())))
+    assert [d.sla.name for d in read_slas("-")] == ["web-tier"]
