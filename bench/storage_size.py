@@ -386,7 +386,7 @@ def render(
         a, b = totals[old], totals[new]
         cells += [f"**{_kib(a)}**", f"**{_kib(b)}**", f"**{a / b:.1f}x**"]
     lines.append("| " + " | ".join(cells) + " |")
-    lines += _days(sizes, per_day)
+    lines += ["", *_days(sizes, per_day)]
     lines += _demo(demo, demo_count)
     return "\n".join(lines) + "\n"
 
@@ -430,6 +430,7 @@ def _demo(demo: dict[str, dict[str, tuple[int, int]]], count: int) -> list[str]:
 def render_options(
     options: dict[str, dict[str, tuple[int, int]]],
     sizes: dict[str, dict[str, tuple[int, int]]],
+    demo_sizes: dict[str, dict[str, tuple[int, int]]],
     values: dict[str, dict[str, float]],
 ) -> str:
     """Options measured in the same run, not adopted (ADR 0019)."""
@@ -450,17 +451,18 @@ def render_options(
             f"| {packed:,.0f} ({now_ws / packed:.1f}x) | {lite:,.0f} "
             f"({lite_now / lite:.1f}x) |"
         )
-    for table, key in (("window_stats", "compressed"), ("forecasts", "compressed")):
+    for table, what in (("window_stats", ""), ("forecasts", " (10 points, packed)")):
         before = per_row(sizes["mariadb new optimized"][table])
-        after = per_row(options[key][table])
+        after = per_row(options["compressed"][table])
         lines.append(
-            f"| InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8, {table} (10 points) "
+            f"| InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8, {table}{what} "
             f"| {after:,.0f} (was {before:,.0f}) | - |"
         )
     demo = per_row(options["demo compressed"]["forecasts"])
+    was = per_row(demo_sizes["mariadb new optimized"]["forecasts"])
     lines.append(
         f"| InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8, forecasts (120 points, "
-        f"packed) | {demo:,.0f} | - |"
+        f"packed) | {demo:,.0f} (was {was:,.0f}) | - |"
     )
     lines += [
         "\nMean bytes of the points value alone (no row around it):\n",
@@ -661,7 +663,7 @@ def main() -> None:
         options["demo compressed"] = compressed_option(urls["mariadb new"])
     values = {"10": value_sizes(cycles), "120": value_sizes(demo)}
     report = render(args, sizes, took, demo_sizes, sum(map(len, demo)))
-    report += render_options(options, sizes, values)
+    report += render_options(options, sizes, demo_sizes, values)
     print(report)
     if not args.no_write:
         with (ROOT / "bench" / "RESULTS.md").open("a") as out:
