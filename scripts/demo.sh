@@ -29,6 +29,9 @@ finish() {
         kill -TERM "$child" 2>/dev/null || true
         wait "$child" 2>/dev/null || true
     fi
+    # A background `sleep` of the wait loop ignores SIGINT (as every background
+    # job of a script does): end it too.
+    kill $(jobs -p) 2>/dev/null || true
     read_record
     rm -f "$services_record"
     if ((${#started[@]})); then
@@ -101,7 +104,8 @@ for _ in $(seq 1 90); do
         sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p') || true
     if [[ ${have:-0} -ge $need ]]; then break; fi
     printf '.'
-    sleep 5
+    sleep 5 &  # in the background: a signal's trap runs at once, not after the sleep
+    wait $! || true
 done
 printf ' %s samples\n' "${have:-0}"
 

@@ -101,10 +101,11 @@ class Demo:
             assert time.monotonic() < deadline, f"demo not up:\n{self.output()}"
             time.sleep(0.5)
 
-    def interrupt(self) -> int:
-        """SIGINT to the demo's process group; its exit code."""
+    def interrupt(self, signum: int = signal.SIGINT, group: bool = True) -> int:
+        """SIGINT to the demo's process group (or ``signum`` to it alone); its
+        exit code."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGINT)
+        (os.killpg if group else os.kill)(self.process.pid, signum)
         try:
             return self.process.wait(timeout=STOP_WITHIN)
         except subprocess.TimeoutExpired:
@@ -222,3 +223,45 @@ def test_a_prometheus_given_by_url_is_left_alone(tmp_path: Path) -> None:
         assert f"demo: {url} was given by MONITORING_PROMETHEUS_URL" in demo.output()
         assert not (tmp_path / "services").exists()
         assert prometheus_start_time(url) == started_at
+
+
+def started_servers_demo(tmp_path: Path, **settings: str) -> Demo:
+    return Demo(
+        tmp_path,
+        MONITORING_SERVICES_DIR=str(tmp_path / "services"),
+        MONITORING_PROMETHEUS_PORT=str(free_port()),
+        MONITORING_NODE_EXPORTER_PORT=str(free_port()),
+        **settings,
+    )
+
+
+def test_sigterm_to_the_script_alone_stops_everything_it_started(
+    tmp_path: Path,
+) -> None:
+    """`kill PID` of the demo (a service manager, a CI job): forwarded, not lost."""
+    demo = started_servers_demo(tmp_path)
+    with running(demo):
+        demo.wait_serving()
+        assert demo.interrupt(signal.SIGTERM, group=False) == 143, demo.output()
+        assert marked(demo.marker) == {}, demo.output()
+    out = demo.output()
+    assert "received SIGTERM" in out, out
+    assert "demo: stopping node-exporter prometheus (started by the demo)" in out
+
+
+def test_ctrl_c_while_waiting_for_samples_stops_the_servers_at_once(
+    tmp_path: Path,
+) -> None:
+    demo = started_servers_demo(tmp_path, MONITORING_DEMO_SAMPLES="1000000")
+    with running(demo):
+        deadline = time.monotonic() + READY_WITHIN
+        while "waiting for" not in demo.output():
+            assert time.monotonic() < deadline, demo.output()
+            time.sleep(0.2)
+        started = time.monotonic()
+        assert demo.interrupt() == 130, demo.output()
+        assert time.monotonic() - started < 5, "the trap waited for a sleep"
+        assert marked(demo.marker) == {}, demo.output()
+    out = demo.output()
+    assert "demo: stopping node-exporter prometheus (started by the demo)" in out
+    assert "monitoring run" not in out
