@@ -30,6 +30,8 @@ Episode rules:
 
 Window reports. An empty slice sequence gives a report of zeros with
 ``start = end = 0`` (coverage 0, so ``insufficient_data`` unless the floor is 0).
+Coverage below the floor only because the history began inside the window (the
+slices from the first measured one on reach the floor) is ``warming_up``.
 A target of exactly 1 leaves no budget: budget consumption, remaining budget and
 burn rate are None then.
 
