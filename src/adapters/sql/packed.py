@@ -49,11 +49,6 @@ def _xor(a: bytes, b: bytes) -> bytes:
     )
 
 
-def _delta(data: bytes) -> bytes:
-    """Each double XOR the one before it (the first one as it is)."""
-    return _xor(data, b"\0" * 8 + data[:-8])
-
-
 def _undelta(data: bytes) -> bytes:
     words = struct.unpack(f"<{len(data) // 8}Q", data)
     return struct.pack(f"<{len(words)}Q", *accumulate(words, xor))
@@ -79,12 +74,16 @@ def _ratio(high: float, low: float) -> float:
 
 def _predicted_bounds(
     mean: Sequence[float], half: Sequence[float], floor: float
-) -> tuple[bytes, bytes]:
-    """What the lower and upper bounds would be if the interval were symmetric
-    about the mean, with lower bounds raised to ``floor`` (value domains)."""
+) -> list[float]:
+    """The lower then the upper bounds the interval would have if it were
+    symmetric about the mean, lower ones raised to ``floor`` (value domains)."""
     lower = [max(floor, m - h) for m, h in zip(mean, half, strict=True)]
-    upper = [m + h for m, h in zip(mean, half, strict=True)]
-    return _doubles(lower), _doubles(upper)
+    return lower + [m + h for m, h in zip(mean, half, strict=True)]
+
+
+def _previous(values: list[float]) -> list[float]:
+    """Each value's predecessor (0.0, all zero bits, for the first)."""
+    return [0.0, *values[:-1]] if values else []
 
 
 def pack_points(points: Sequence[ForecastPoint], step_seconds: int) -> bytes:
@@ -101,19 +100,18 @@ def pack_points(points: Sequence[ForecastPoint], step_seconds: int) -> bytes:
     t0 = stamps[0] - step_seconds if n else 0.0
     f80, f95 = (min(low80), min(low95)) if n else (0.0, 0.0)
     r = _ratio(half95[0], half80[0]) if n else 1.0
-    lower80, upper80 = _predicted_bounds(mean, half80, f80)
-    lower95, upper95 = _predicted_bounds(mean, half95, f95)
-    streams = [
-        _xor(_doubles(stamps), _doubles(_stamps(t0, step_seconds, n))),
-        _delta(_doubles(mean)),
-        _delta(_doubles(half80)),
-        _xor(_doubles(half95), _doubles([r * h for h in half80])),
-        _xor(_doubles(low80), lower80),
-        _xor(_doubles(up80), upper80),
-        _xor(_doubles(low95), lower95),
-        _xor(_doubles(up95), upper95),
-    ]
-    body = _HEAD.pack(n, t0, f80, f95, r) + _shuffle(b"".join(streams))
+    # The eight streams, each value XOR its prediction, in one pass.
+    actual = stamps + mean + half80 + half95 + low80 + up80 + low95 + up95
+    predicted = (
+        _stamps(t0, step_seconds, n)
+        + _previous(mean)
+        + _previous(half80)
+        + [r * h for h in half80]
+        + _predicted_bounds(mean, half80, f80)
+        + _predicted_bounds(mean, half95, f95)
+    )
+    streams = _xor(_doubles(actual), _doubles(predicted))
+    body = _HEAD.pack(n, t0, f80, f95, r) + _shuffle(streams)
     return bytes([FORMAT]) + zlib.compress(body, _LEVEL)
 
 
@@ -143,14 +141,9 @@ def unpack_points(data: bytes, step_seconds: int) -> tuple[ForecastPoint, ...]:
     mean = _floats(_undelta(streams[1]))
     half80 = _floats(_undelta(streams[2]))
     half95 = _floats(_xor(streams[3], _doubles([r * h for h in half80])))
-    lower80, upper80 = _predicted_bounds(mean, half80, f80)
-    lower95, upper95 = _predicted_bounds(mean, half95, f95)
-    columns = (
-        _floats(_xor(streams[4], lower80)),
-        _floats(_xor(streams[5], upper80)),
-        _floats(_xor(streams[6], lower95)),
-        _floats(_xor(streams[7], upper95)),
-    )
+    bounds = _predicted_bounds(mean, half80, f80) + _predicted_bounds(mean, half95, f95)
+    found = _floats(_xor(b"".join(streams[4:]), _doubles(bounds)))
+    columns = [found[i * n : (i + 1) * n] for i in range(4)]
     return tuple(
         ForecastPoint(
             timestamp=t, mean=m, lower_80=l8, upper_80=u8, lower_95=l9, upper_95=u9
