@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 MONITORING=${MONITORING_BIN:-.venv/bin/monitoring}
 
 started=()  # services this demo started: stopped when it ends
-kept=()     # services that were up before it: left alone
+kept=()     # services services.sh had started before it: left alone
+foreign=()  # services whose port something else serves: left alone
 child=      # the pid of `monitoring run`
 given_url=${MONITORING_PROMETHEUS_URL:-}
 services_record=$(mktemp "${TMPDIR:-/tmp}/demo-services.XXXXXX")
@@ -42,20 +43,23 @@ finish() {
         printf 'demo: %s was given by MONITORING_PROMETHEUS_URL and is left alone\n' "$given_url"
     fi
     if ((${#kept[@]})); then
-        printf 'demo: %s were running before the demo and stay up; stop them with: make services-down\n' \
-            "${kept[*]}"
+        printf 'demo: left running (up before the demo): %s; stop with: make services-down\n' "${kept[*]}"
+    fi
+    if ((${#foreign[@]})); then
+        printf 'demo: left running (not started by scripts/services.sh): %s\n' "${foreign[*]}"
     fi
     exit "$code"
 }
 
 read_record() {  # the services.sh `up` record: "started NAME", "running NAME", "foreign NAME"
     local action name
-    started=() kept=()
+    started=() kept=() foreign=()
     [[ -f $services_record ]] || return 0
     while read -r action name; do
         case $action in
             started) started+=("$name") ;;
-            *) kept+=("$name") ;;
+            running) kept+=("$name") ;;
+            *) foreign+=("$name") ;;
         esac
     done <"$services_record"
 }

@@ -165,7 +165,7 @@ def test_ctrl_c_stops_the_demo_and_the_servers_it_started(tmp_path: Path) -> Non
     assert code == 130, demo.output()
     out = demo.output()
     assert "demo: stopping node-exporter prometheus (started by the demo)" in out
-    assert "stay up" not in out
+    assert "left running" not in out
     assert "Traceback" not in out
     assert not serving(prometheus_port) and not serving(exporter_port)
     assert not serving(demo.api_port)
@@ -195,8 +195,8 @@ def test_servers_running_before_the_demo_stay_up(tmp_path: Path) -> None:
             assert marked(demo.marker) == {}, demo.output()
         out = demo.output()
         assert (
-            "demo: node-exporter prometheus were running before the demo and stay "
-            "up; stop them with: make services-down"
+            "demo: left running (up before the demo): node-exporter prometheus; "
+            "stop with: make services-down"
         ) in out
         assert "stopping" not in out
         for name, pid in pids.items():
