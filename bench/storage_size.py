@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +54,7 @@ from adapters.forecasting.metadata_analyzer import (  # noqa: E402
     SktimeMetadataAnalyzer,
 )
 from adapters.sql import migrate, rows, tables, upserts  # noqa: E402
+from adapters.sql.batch import Batch  # noqa: E402
 from adapters.sql.engine import make_engine  # noqa: E402
 from adapters.sql.legacy_points import points_to_json  # noqa: E402
 from adapters.sql.mysql_rows import execute_all  # noqa: E402
@@ -203,23 +205,27 @@ def old_writer(url: str) -> tuple[Writer, Callable[[], None]]:
     def write(results: Cycle) -> None:
         others = [r for r in results if not isinstance(r, Forecast)]
         store.write(others)
+        made = [f for f in results if isinstance(f, Forecast)]
         old = sorted(
-            (
-                rows.forecast_row(f) | {"points": points_to_json(f.points)}
-                for f in results
-                if isinstance(f, Forecast)
-            ),
+            (rows.forecast_row(f) | {"points": points_to_json(f.points)} for f in made),
             key=lambda r: (r["made_at"], r["series_id"]),
         )
         if not old:
             return
         with engine.begin() as connection:
             dialect = connection.dialect.name
-            insert = upserts.upsert_statement(dialect, OLD_FORECASTS, False)
+            work = [
+                (upserts.upsert_statement(dialect, table, keep), table, values)
+                for table, keep, values in (
+                    (tables.series, True, Batch(made).series(kind_known=False)),
+                    (OLD_FORECASTS, False, old),
+                )
+            ]
             if dialect == "mysql":
-                execute_all(connection, [(insert, OLD_FORECASTS, old)])
+                execute_all(connection, work)
             else:
-                connection.execute(insert, old)
+                for insert, _, values in work:
+                    connection.execute(insert, values)
 
     return write, engine.dispose
 
@@ -507,8 +513,6 @@ def demo_cycles(series: int, cycles: int) -> list[Cycle]:
 
 def _shifted(forecast: Forecast, by: timedelta) -> Forecast:
     """The same forecast made ``by`` later (its points' times moved with it)."""
-    import attrs
-
     seconds = by.total_seconds()
     points = tuple(
         attrs.evolve(p, timestamp=p.timestamp + seconds) for p in forecast.points
@@ -619,6 +623,47 @@ def _values(forecast: Forecast) -> list[float]:
     ]
 
 
+def migration(urls: dict[str, str], cycles: Sequence[Cycle]) -> list[str]:
+    """Upgrade the OLD databases (0003 -> 0004) and check every series' latest
+    forecast, read back, against the one written, bit for bit."""
+    latest: dict[str, Forecast] = {}
+    for results in cycles:
+        for r in results:
+            if isinstance(r, Forecast):
+                latest[r.series.id] = r
+    out = []
+    for db in ("mariadb", "sqlite"):
+        url = urls[f"{db} old"]
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                count = connection.execute(
+                    sa.select(sa.func.count()).select_from(tables.forecasts)
+                ).scalar_one()
+            began = time.perf_counter()
+            migrate.upgrade(url)
+            took = time.perf_counter() - began
+            store = SqlResultStore(engine)
+            same = sum(
+                _bits(store.latest_forecast(i)) == _bits(f) for i, f in latest.items()
+            )
+        finally:
+            engine.dispose()
+        out.append(
+            f"{db}: {count:,} rows in {took:.1f} s ({count / took:,.0f} rows/s), "
+            f"{same} of {len(latest)} latest forecasts read back bit for bit"
+        )
+    return out
+
+
+def _bits(forecast: Forecast | None) -> bytes:
+    if forecast is None:
+        return b""
+    numbers = [v for p in forecast.points for v in attrs.astuple(p)]
+    head = (forecast.made_at, forecast.model, forecast.holdout_mae)
+    return repr(head).encode() + struct.pack(f"<{len(numbers)}d", *numbers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=100)
@@ -640,6 +685,7 @@ def main() -> None:
     ):
         took = fill(urls, cycles)
         sizes = measure(urls)
+        migrated = {"10": migration(urls, cycles)}
         for name in ("mariadb new", "sqlite new"):
             windows_option(urls[name], cycles)
         options = {
@@ -660,10 +706,14 @@ def main() -> None:
     ):
         fill(urls, demo)
         demo_sizes = measure(urls)
+        migrated["120"] = migration(urls, demo)
         options["demo compressed"] = compressed_option(urls["mariadb new"])
     values = {"10": value_sizes(cycles), "120": value_sizes(demo)}
     report = render(args, sizes, took, demo_sizes, sum(map(len, demo)))
     report += render_options(options, sizes, demo_sizes, values)
+    report += "\nMigration 0004 on the OLD databases, then reading back:\n\n" + "".join(
+        f"- {n} points, {line}\n" for n, lines in migrated.items() for line in lines
+    )
     print(report)
     if not args.no_write:
         with (ROOT / "bench" / "RESULTS.md").open("a") as out:
