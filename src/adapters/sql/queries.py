@@ -21,18 +21,24 @@ NAME, AFTER_ID = "name", "after_id"
 """Names of the bound parameters of a series listing."""
 SERIES_NAME, SERIES_LABELS = "series_name", "series_labels"
 """Labels of the series columns joined to history rows (no history column's)."""
+SERIES_KIND = "series_kind"
+"""Label of the series' kind joined to history rows: forecasts take it (ADR 0016)."""
 
 _series, _stats = tables.series, tables.window_stats
 _id: sa.BindParameter[str] = sa.bindparam(SERIES_ID)
 
 
 def _with_key(table: sa.Table) -> Query:
-    """Every column of a history table plus its series' name and labels.
+    """Every column of a history table plus its series' name, labels and kind.
 
     An inner join: a row whose series is missing (never written so) is not
     found, as a separate look-up of the series would not find it either.
     """
-    names = _series.c.name.label(SERIES_NAME), _series.c.labels.label(SERIES_LABELS)
+    names = (
+        _series.c.name.label(SERIES_NAME),
+        _series.c.labels.label(SERIES_LABELS),
+        _series.c.kind.label(SERIES_KIND),
+    )
     joined = table.join(_series, _series.c.id == table.c.series_id)
     return sa.select(*table.c, *names).select_from(joined)
 

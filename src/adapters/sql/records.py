@@ -108,7 +108,10 @@ def row_to_metadata(key: SeriesKey, row: Row) -> SeriesMetadata:
 
 
 def row_to_forecast(key: SeriesKey, row: Row) -> Forecast:
-    """A ``forecasts`` row (its predicted min/max/avg follow from the points)."""
+    """A ``forecasts`` row joined to its series, whose kind it takes.
+
+    Its predicted min/max/avg follow from the points.
+    """
     return Forecast(
         series=key,
         made_at=from_ms(row.made_at),
@@ -116,6 +119,7 @@ def row_to_forecast(key: SeriesKey, row: Row) -> Forecast:
         model=row.model,
         holdout_mae=required(joined_floats(row, ["holdout_mae"])["holdout_mae"]),
         points=unpack_points(row.points, row.step_seconds),
+        kind=MetricKind(row.series_kind),
     )
 
 
