@@ -1,6 +1,7 @@
 """The contract every ResultStore (with ResultQueries) honours."""
 
 import math
+import struct
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from adapters.kafka.codec import encode
 from adapters.sql import migrate, rows, tables
 from adapters.sql.engine import make_engine, make_read_engine
 from adapters.sql.legacy_points import points_to_json
-from adapters.sql.packed import pack_points
+from adapters.sql.packed import pack_points, unpack_points
 from adapters.sql.result_store import SqlResultStore, sql_store
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
@@ -498,29 +499,40 @@ class SqlResultStoreContract(ResultStoreContract):
     def test_an_upgrade_to_0004_killed_half_way_is_finished_by_the_next_one(
         self, empty_url: str
     ) -> None:
-        written = _old_forecasts()
+        made = forecast_shapes.forecasts(100, 10, 60)
+        written = [  # more rows than the migration converts per batch (500)
+            attrs.evolve(f, made_at=f.made_at + timedelta(minutes=k))
+            for k in range(11)
+            for f in made
+        ]
         _write_at_0003(empty_url, written)
         engine = make_engine(empty_url)
         blob = "MEDIUMBLOB" if engine.dialect.name == "mysql" else "BLOB"
-        first = written[0]
-        try:  # killed after converting one row
+        converted = [
+            {"v": pack_points(f.points, 60), "m": rows.ms(f.made_at), "s": f.series.id}
+            for f in written[::3]
+        ]
+        try:  # killed after converting every third row
             with engine.begin() as connection:
                 connection.exec_driver_sql(
                     f"ALTER TABLE forecasts ADD COLUMN points_new {blob}"
                 )
                 connection.execute(
                     sa.text(
-                        "UPDATE forecasts SET points_new = :v WHERE series_id = :s"
+                        "UPDATE forecasts SET points_new = :v "
+                        "WHERE made_at = :m AND series_id = :s"
                     ),
-                    {"v": pack_points(first.points, 5), "s": first.series.id},
+                    converted,
                 )
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
         assert migrate.current(empty_url) == "0004"
+        assert _point_columns(empty_url, True) == {
+            (rows.ms(f.made_at), f.series.id): _point_bits(f.points) for f in written
+        }
         with sql_store(empty_url) as store:
-            for fc in written:
-                assert same(store.latest_forecast(fc.series.id), fc)
+            assert same(store.latest_forecast(written[-1].series.id), written[-1])
 
     def test_rows_are_stored_once_however_often_written(
         self, store: Store, engine: Engine
@@ -627,7 +639,12 @@ def _old_forecasts() -> list[Forecast]:
 def _write_at_0003(url: str, written: list[Forecast]) -> None:
     """The schema of 0003 holding ``written`` with its points as JSON text."""
     migrate.upgrade(url, "0003")
-    series = [rows.series_row(f.series, MetricKind.GAUGE, f.made_at) for f in written]
+    series = list(
+        {
+            f.series.id: rows.series_row(f.series, MetricKind.GAUGE, f.made_at)
+            for f in written
+        }.values()
+    )
     old = [rows.forecast_row(f) | {"points": points_to_json(f.points)} for f in written]
     engine = make_engine(url)
     try:
@@ -639,13 +656,26 @@ def _write_at_0003(url: str, written: list[Forecast]) -> None:
         engine.dispose()
 
 
-def _point_columns(url: str) -> dict[str, Any]:
+def _point_columns(url: str, packed: bool = False) -> dict[Any, Any]:
+    """Stored points by series id (JSON text), or by key as ``_point_bits``
+    when ``packed``."""
     engine = sa.create_engine(url)
+    query = "SELECT made_at, series_id, step_seconds, points FROM forecasts"
     try:
         with engine.connect() as connection:
-            found = connection.execute(
-                sa.text("SELECT series_id, points FROM forecasts")
-            )
-            return {row.series_id: row.points for row in found}
+            found = connection.execute(sa.text(query)).all()
     finally:
         engine.dispose()
+    if not packed:
+        return {row.series_id: row.points for row in found}
+    return {
+        (row.made_at, row.series_id): _point_bits(
+            unpack_points(row.points, row.step_seconds)
+        )
+        for row in found
+    }
+
+
+def _point_bits(points: tuple[ForecastPoint, ...]) -> list[bytes]:
+    """Every number of the points as its IEEE 754 bytes (NaN equals itself)."""
+    return [struct.pack("<6d", *attrs.astuple(p)) for p in points]

@@ -77,7 +77,11 @@ def _change(type_: Any, kind: type, convert: Convert) -> None:
 
 
 def _fill(convert: Convert) -> None:
-    """Convert the rows whose new column is still NULL, ``BATCH`` at a time."""
+    """Convert the rows whose new column is still NULL, ``BATCH`` at a time.
+
+    Batches follow the primary key (keyset pagination), so each reads only
+    its own rows: a scan for "still NULL" would re-read every converted row.
+    """
     table = sa.table(
         TABLE,
         sa.column("made_at"),
@@ -87,20 +91,29 @@ def _fill(convert: Convert) -> None:
         sa.column(NEW),
     )
     c = table.c
-    todo = sa.select(c.made_at, c.series_id, c.step_seconds, c.points)
-    todo = todo.where(c[NEW].is_(None)).limit(BATCH)
+    todo = c[NEW].is_(None).label("todo")
+    page = sa.select(c.made_at, c.series_id, c.step_seconds, c.points, todo)
+    page = page.order_by(c.made_at, c.series_id).limit(BATCH)
+    made: sa.BindParameter[int] = sa.bindparam("after_made")
+    series: sa.BindParameter[str] = sa.bindparam("after_series")
+    later = sa.or_(c.made_at > made, sa.and_(c.made_at == made, c.series_id > series))
     update = (
         sa.update(table)
         .where(c.made_at == sa.bindparam("m"), c.series_id == sa.bindparam("s"))
         .values({NEW: sa.bindparam("v")})
     )
     bind = op.get_bind()
-    while rows := bind.execute(todo).all():
+    rows = bind.execute(page).all()
+    while rows:
         values = [
             {"m": r.made_at, "s": r.series_id, "v": convert(r.points, r.step_seconds)}
             for r in rows
+            if r.todo
         ]
-        bind.execute(update, values)
+        if values:
+            bind.execute(update, values)
+        last = {"after_made": rows[-1].made_at, "after_series": rows[-1].series_id}
+        rows = bind.execute(page.where(later), last).all()
 
 
 _KEPT = (
