@@ -125,3 +125,25 @@ def test_statistics_equal_prometheus_own_over_time_of_the_rate_or_value(
                 compared += 1
             assert window.last_timestamp == reference[f"{key.canonical}|last_ts"]
     assert compared == len(keys) * len(WINDOWS) * len(STATS)
+
+
+@pytest.mark.parametrize("name", [f"{HISTOGRAM}_count", f"{SUMMARY}_sum", SUMMARY])
+def test_histories_equal_prometheus_own_rate_or_value_on_the_same_grid(
+    http: PrometheusHttp, found: list[SeriesInfo], at: datetime, name: str
+) -> None:
+    step = 15
+    end = datetime.fromtimestamp(at.timestamp() // step * step, UTC)
+    start = end - timedelta(minutes=3)
+    source = PrometheusMetricSource(http, RATE, RESOLUTION)
+    members = [i for i in found if i.key.name == name]
+    histories = {h.series: h for h in source.history(members, start, end, step)}
+    expr = name if name == SUMMARY else f"rate({name}[{RATE}s])"
+    reference = http.query_range(expr, start.timestamp(), end.timestamp(), step)
+    assert len(reference) == len(members) == len(histories)
+    for item in reference:
+        history = histories[SeriesKey.of(name, item["metric"])]
+        expected = {float(t): float(v) for t, v in item["values"]}
+        got = dict(zip(history.timestamps(), history.values, strict=True))
+        assert {t for t, v in got.items() if not math.isnan(v)} == set(expected)
+        for t, value in expected.items():
+            assert _same(got[t], value), (name, t, got[t], value)
