@@ -1,15 +1,18 @@
 """MetricSource on Prometheus: discovery, window statistics and histories."""
 
-import logging
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from adapters.prometheus.answers import (
+    answer_key,
+    skipped_natives,
+    to_history,
+    to_stats,
+)
 from adapters.prometheus.client import JsonObject, PrometheusHttp
 from adapters.prometheus.promql import (
-    NAME_LABEL,
     STAT_LABEL,
     history_term,
     names_selector,
@@ -20,27 +23,9 @@ from monitoring_core.kinds import classify_all
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesHistory, SeriesInfo, SeriesKey, ValueKind
-from monitoring_core.windows import SeriesWindowStats, WindowStats
-
-log = logging.getLogger(__name__)
+from monitoring_core.windows import SeriesWindowStats
 
 Group = tuple[str, ValueKind, list[SeriesInfo]]
-
-
-def _skip_native(native: set[SeriesKey], what: str) -> None:
-    """Native histogram samples have no single value to analyse (ADR 0016)."""
-    if native:
-        log.warning(
-            "%s: skipped %d native histogram series (not analysed, ADR 0016)",
-            what,
-            len(native),
-        )
-
-
-def _key(metric: dict[str, str]) -> SeriesKey:
-    name = metric.get(NAME_LABEL) or metric["__name__"]
-    labels = {k: v for k, v in metric.items() if k not in (STAT_LABEL, NAME_LABEL)}
-    return SeriesKey.of(name, labels)
 
 
 def _common_labels(members: Sequence[SeriesInfo]) -> list[tuple[str, str]]:
@@ -127,16 +112,16 @@ class PrometheusMetricSource(MetricSource):
         queries = [self._stats_query(b, windows) for b in batches]
         for result in self._pipelined(lambda q: self._http.query(q, at), queries):
             for item in result:
-                key = _key(item["metric"])
+                key = answer_key(item["metric"])
                 if key not in wanted:
                     continue
                 if "value" not in item:  # {"histogram": [t, {...}]} instead
                     native.add(key)
                     continue
                 values[key][item["metric"][STAT_LABEL]] = float(item["value"][1])
-        _skip_native(native, "window statistics")
+        skipped_natives(native, "window statistics")
         return [
-            _to_stats(wanted[k], v, windows, at)
+            to_stats(wanted[k], v, windows, at)
             for k, v in values.items()
             if k not in native and any(f"count:{w}" in v for w in windows)
         ]
@@ -149,7 +134,7 @@ class PrometheusMetricSource(MetricSource):
         """
         queries = [_plain_query(b) for b in batches]
         return {
-            _key(item["metric"])
+            answer_key(item["metric"])
             for result in self._pipelined(lambda q: self._http.query(q, at), queries)
             for item in result
             if "histogram" in item
@@ -185,12 +170,12 @@ class PrometheusMetricSource(MetricSource):
 
         for result in self._pipelined(fetch, queries):
             for item in result:
-                key = _key(item["metric"])
+                key = answer_key(item["metric"])
                 if key in wanted and "histograms" in item:
                     native.add(key)
                 elif key in wanted:
-                    out.append(_to_history(key, item, t0, step_seconds, n))
-        _skip_native(native, "histories")
+                    out.append(to_history(key, item, t0, step_seconds, n))
+        skipped_natives(native, "histories")
         return [h for h in out if h.series not in native]
 
     def _pipelined(
@@ -231,45 +216,3 @@ def _plain_query(batch: list[Group]) -> str:
     return names_selector(
         sorted({name for name, _, _ in batch}), _common_labels(members)
     ).to_promql()
-
-
-def _to_history(
-    key: SeriesKey, item: JsonObject, t0: float, step: int, n: int
-) -> SeriesHistory:
-    grid = [math.nan] * n
-    for ts, text in item["values"]:
-        index = round((float(ts) - t0) / step)
-        if 0 <= index < n:
-            grid[index] = float(text)
-    return SeriesHistory(series=key, start=t0, step_seconds=step, values=tuple(grid))
-
-
-def _to_stats(
-    info: SeriesInfo, values: dict[str, float], windows: Sequence[int], at: datetime
-) -> SeriesWindowStats:
-    last_ts = values.get("last_ts")
-    return SeriesWindowStats(
-        series=info.key,
-        kind=info.kind,
-        at=at,
-        windows=tuple(_window(values, w, last_ts) for w in windows),
-    )
-
-
-def _window(
-    values: dict[str, float], window: int, last_ts: float | None
-) -> WindowStats:
-    def get(stat: str) -> float | None:
-        return values.get(f"{stat}:{window}")
-
-    count = int(get("count") or 0)
-    return WindowStats(
-        window_seconds=window,
-        count=count,
-        min=get("min"),
-        max=get("max"),
-        avg=get("avg"),
-        stddev=get("stddev"),
-        last=get("last"),
-        last_timestamp=last_ts if count else None,
-    )
