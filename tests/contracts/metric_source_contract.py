@@ -8,8 +8,8 @@ import pytest
 
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import parse_selector
-from monitoring_core.series import MetricKind, SeriesInfo, SeriesKey
-from tests.support import dataset
+from monitoring_core.series import MetricKind, SeriesInfo, SeriesKey, ValueKind
+from tests.support import dataset, families
 
 AT = datetime.fromtimestamp(dataset.AT, UTC)
 WINDOWS = (3600, 3 * 3600, 12 * 3600)
@@ -148,3 +148,57 @@ class MetricSourceContract:
             [parse_selector('test_gauge{instance="c"}')], AT - timedelta(hours=1), AT
         )
         assert recent == []
+
+
+class FamiliesContract:
+    """Histograms and summaries without metadata (ADR 0016).
+
+    Subclasses provide a ``family_source`` fixture holding ``families.build()``
+    with no declared types.
+    """
+
+    @pytest.fixture
+    def family_source(self) -> MetricSource:
+        raise NotImplementedError("subclasses provide the source under test")
+
+    def _found(self, source: MetricSource) -> list[SeriesInfo]:
+        selector = parse_selector('{instance="h"}')
+        return source.discover([selector], AT - timedelta(hours=1), AT)
+
+    def test_families_are_classified_by_name_alone(
+        self, family_source: MetricSource
+    ) -> None:
+        found = {i.key: (i.kind, i.value_kind) for i in self._found(family_source)}
+        rate, value = ValueKind.PER_SECOND_RATE, ValueKind.VALUE
+        assert found == {
+            key: (
+                MetricKind.HISTOGRAM
+                if key.name.startswith(families.HISTOGRAM)
+                else MetricKind.SUMMARY,
+                value if key in families.QUANTILES else rate,
+            )
+            for key in families.build()
+        }
+
+    def test_cumulative_series_are_steady_rates_and_quantiles_values(
+        self, family_source: MetricSource
+    ) -> None:
+        found = self._found(family_source)
+        stats = family_source.window_stats(found, WINDOWS[:1], AT)
+        assert {s.series for s in stats} == set(families.build())
+        for result in stats:
+            (window,) = result.windows
+            level = families.expected(result.series)
+            for stat in (window.min, window.max, window.avg, window.last):
+                assert stat == pytest.approx(level, rel=1e-9), result.series
+
+    def test_histories_are_of_the_rate_or_value(
+        self, family_source: MetricSource
+    ) -> None:
+        end = datetime.fromtimestamp(dataset.END, UTC)
+        found = self._found(family_source)
+        histories = family_source.history(found, end - timedelta(minutes=30), end, 60)
+        assert {h.series for h in histories} == set(families.build())
+        for history in histories:
+            level = families.expected(history.series)
+            assert history.measured() == pytest.approx([level] * 31, rel=1e-9)

@@ -1,5 +1,7 @@
 """PrometheusMetricSource passes the MetricSource contract on a real Prometheus."""
 
+from collections.abc import Iterator
+
 import pytest
 
 from adapters.prometheus.client import PrometheusHttp
@@ -7,11 +9,25 @@ from adapters.prometheus.metric_source import PrometheusMetricSource
 from monitoring_core.errors import SourceUnavailable
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import parse_selector
-from tests.contracts.metric_source_contract import AT, MetricSourceContract
-from tests.support.prometheus import free_port
+from tests.contracts.metric_source_contract import (
+    AT,
+    FamiliesContract,
+    MetricSourceContract,
+)
+from tests.support import families
+from tests.support.prometheus import backfill, free_port, private_prometheus
 
 
-class TestPrometheusMetricSource(MetricSourceContract):
+@pytest.fixture(scope="module")
+def families_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Prometheus holding ``tests.support.families``, no metadata."""
+    data = tmp_path_factory.mktemp("families") / "data"
+    backfill(families.to_openmetrics(families.build()), data)
+    with private_prometheus(data) as url:
+        yield url
+
+
+class TestPrometheusMetricSource(MetricSourceContract, FamiliesContract):
     @pytest.fixture(params=[1, 2000], ids=["query-per-series", "one-query"])
     def source(
         self, dataset_prometheus: str, request: pytest.FixtureRequest
@@ -19,6 +35,14 @@ class TestPrometheusMetricSource(MetricSourceContract):
         # Every metric in one combined query, and one query per series: both exact.
         return PrometheusMetricSource(
             PrometheusHttp(dataset_prometheus, 30), batch_series=request.param
+        )
+
+    @pytest.fixture(params=[1, 2000], ids=["query-per-series", "one-query"])
+    def family_source(
+        self, families_prometheus: str, request: pytest.FixtureRequest
+    ) -> MetricSource:
+        return PrometheusMetricSource(
+            PrometheusHttp(families_prometheus, 30), batch_series=request.param
         )
 
 

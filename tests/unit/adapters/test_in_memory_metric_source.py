@@ -8,16 +8,26 @@ from adapters.in_memory.metric_source import InMemoryMetricSource
 from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import MetricKind, SeriesKey, ValueKind
-from tests.contracts.metric_source_contract import MetricSourceContract
-from tests.support import dataset
+from tests.contracts.metric_source_contract import (
+    FamiliesContract,
+    MetricSourceContract,
+)
+from tests.support import dataset, families
 
 
-class TestInMemoryMetricSource(MetricSourceContract):
+class TestInMemoryMetricSource(MetricSourceContract, FamiliesContract):
     @pytest.fixture
     def source(self) -> MetricSource:
         fake = InMemoryMetricSource()
         for key, (kind, samples) in dataset.build().items():
             fake.add(key, samples, kind)
+        return fake
+
+    @pytest.fixture
+    def family_source(self) -> MetricSource:
+        fake = InMemoryMetricSource()
+        for key, samples in families.build().items():
+            fake.add(key, samples)
         return fake
 
 
