@@ -147,3 +147,20 @@ def test_histories_equal_prometheus_own_rate_or_value_on_the_same_grid(
         assert {t for t, v in got.items() if not math.isnan(v)} == set(expected)
         for t, value in expected.items():
             assert _same(got[t], value), (name, t, got[t], value)
+
+
+def test_no_series_of_the_live_prometheus_with_a_cumulative_suffix_is_a_value(
+    http: PrometheusHttp, at: datetime
+) -> None:
+    every = parse_selector('{__name__=~".+"}')
+    found = PrometheusMetricSource(http).discover(
+        [every], at - timedelta(minutes=1), at
+    )
+    suffixed = [i for i in found if i.key.name.endswith(("_bucket", "_count", "_sum"))]
+    assert len(suffixed) > 100, "Prometheus and node-exporter expose many"
+    assert {i.value_kind for i in suffixed} == {ValueKind.PER_SECOND_RATE}
+    assert {i.kind for i in suffixed} <= {
+        MetricKind.HISTOGRAM,
+        MetricKind.SUMMARY,
+        MetricKind.COUNTER,
+    }
