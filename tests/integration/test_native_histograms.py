@@ -1,4 +1,4 @@
-"""Native histograms on a real Prometheus are skipped and counted, never a crash.
+"""Native histograms on a real Prometheus: observation rates, or skipped and counted.
 
 A private Prometheus with ``--enable-feature=native-histograms`` scrapes a
 target of this test that exposes, in Prometheus' protobuf format (the only one
@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 import requests
 
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from monitoring_core.selectors import parse_selector
-from monitoring_core.series import MetricKind
+from monitoring_core.series import MetricKind, ValueKind
 from tests.support.prometheus import free_port
 from tests.support.servers import binary
 
@@ -161,27 +162,60 @@ def native_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield url
 
 
-def test_native_histograms_are_skipped_with_a_logged_count(
+def _reference(http: PrometheusHttp, expr: str, at: datetime) -> float:
+    (item,) = http.query(expr, at)
+    return float(item["value"][1])
+
+
+def test_a_typed_native_histogram_is_analysed_as_its_observation_rate(
+    native_prometheus: str,
+) -> None:
+    http = PrometheusHttp(native_prometheus, 10)
+    at = datetime.now(UTC)
+    assert "histogram" in http.query(NATIVE, at)[0], "really a native histogram"
+    source = PrometheusMetricSource(http, rate_seconds=4, resolution_seconds=1)
+    found = source.discover([parse_selector(NATIVE)], at - timedelta(minutes=1), at)
+    assert [(i.kind, i.value_kind) for i in found] == [
+        (MetricKind.HISTOGRAM, ValueKind.PER_SECOND_RATE)
+    ]
+    (stats,) = source.window_stats(found, (30,), at)
+    (window,) = stats.windows
+    rate = f"histogram_count(rate({NATIVE}[4s]))[30s:1s]"
+    for stat in ("min", "max", "avg", "stddev", "last", "count"):
+        expected = _reference(http, f"{stat}_over_time({rate})", at)
+        assert getattr(window, stat) == pytest.approx(expected, rel=1e-9), stat
+    assert window.avg is not None and window.avg > 0
+    end = datetime.fromtimestamp(at.timestamp() // 1, UTC)
+    (history,) = source.history(found, end - timedelta(seconds=20), end, 1)
+    (reference,) = http.query_range(
+        f"histogram_count(rate({NATIVE}[4s]))", end.timestamp() - 20, end.timestamp(), 1
+    )
+    expected_values = [float(v) for _, v in reference["values"]]
+    assert history.measured() == pytest.approx(expected_values, rel=1e-9)
+
+
+def test_an_untyped_native_histogram_is_skipped_with_a_logged_count(
     native_prometheus: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     http = PrometheusHttp(native_prometheus, 10)
-    answer = http.query(NATIVE, datetime.now(UTC))
-    assert "histogram" in answer[0], "the target really exposes a native histogram"
     source = PrometheusMetricSource(http, rate_seconds=4, resolution_seconds=1)
     at = datetime.now(UTC)
     found = source.discover(
         [parse_selector('{source="test"}')], at - timedelta(minutes=1), at
     )
-    kinds = {i.key.name: i.kind for i in found}
-    assert kinds == {NATIVE: MetricKind.HISTOGRAM, GAUGE: MetricKind.GAUGE}
+    assert {i.key.name: i.kind for i in found} == {
+        NATIVE: MetricKind.HISTOGRAM,
+        GAUGE: MetricKind.GAUGE,
+    }
+    # As discovery classifies it without metadata (federated data): by name.
+    untyped = [attrs.evolve(i, kind=MetricKind.GAUGE) for i in found]
     with caplog.at_level(logging.WARNING, "adapters.prometheus.metric_source"):
-        stats = source.window_stats(found, (30,), at)
-        histories = source.history(found, at - timedelta(seconds=30), at, 1)
+        stats = source.window_stats(untyped, (30,), at)
+        histories = source.history(untyped, at - timedelta(seconds=30), at, 1)
     assert [s.series.name for s in stats] == [GAUGE]
     assert stats[0].windows[0].avg == 21.5
     assert [h.series.name for h in histories] == [GAUGE]
-    skipped = [r.getMessage() for r in caplog.records]
-    assert skipped == [
+    assert [r.getMessage() for r in caplog.records] == [
         "window statistics: skipped 1 native histogram series (not analysed, ADR 0016)",
         "histories: skipped 1 native histogram series (not analysed, ADR 0016)",
     ]

@@ -12,6 +12,14 @@ from adapters.prometheus.answers import (
     to_stats,
 )
 from adapters.prometheus.client import JsonObject, PrometheusHttp
+from adapters.prometheus.groups import (
+    Group,
+    common_labels,
+    group_selector,
+    native_group,
+    plain_query,
+    unanalysed,
+)
 from adapters.prometheus.promql import (
     STAT_LABEL,
     history_term,
@@ -24,21 +32,6 @@ from monitoring_core.ports import MetricSource
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesHistory, SeriesInfo, SeriesKey, ValueKind
 from monitoring_core.windows import SeriesWindowStats
-
-Group = tuple[str, ValueKind, list[SeriesInfo]]
-
-
-def _common_labels(members: Sequence[SeriesInfo]) -> list[tuple[str, str]]:
-    common = set(members[0].key.labels)
-    for info in members[1:]:
-        common &= set(info.key.labels)
-    return sorted(common)
-
-
-def _group_selector(name: str, members: Sequence[SeriesInfo]) -> Selector:
-    """Name plus every label pair the members share: narrow, yet covers them all."""
-    return names_selector([name], _common_labels(members))
-
 
 DEFAULT_BATCH_SERIES = 50
 """Series per combined query. PromQL's ``or`` is superlinear in its terms: on
@@ -108,8 +101,9 @@ class PrometheusMetricSource(MetricSource):
         wanted = {i.key: i for i in series}
         values: dict[SeriesKey, dict[str, float]] = defaultdict(dict)
         batches = list(self._batches(series))
-        native = self._natives(batches, at)
-        queries = [self._stats_query(b, windows) for b in batches]
+        natives = self._natives(batches, at)
+        native = unanalysed(batches, natives)
+        queries = [self._stats_query(b, windows, natives) for b in batches]
         for result in self._pipelined(lambda q: self._http.query(q, at), queries):
             for item in result:
                 key = answer_key(item["metric"])
@@ -132,7 +126,7 @@ class PrometheusMetricSource(MetricSource):
         Prometheus 2.4x answers functions of native histograms (``*_over_time``,
         ``label_replace``) with zeros, so only their plain samples tell them apart.
         """
-        queries = [_plain_query(b) for b in batches]
+        queries = [plain_query(b) for b in batches]
         return {
             answer_key(item["metric"])
             for result in self._pipelined(lambda q: self._http.query(q, at), queries)
@@ -140,12 +134,15 @@ class PrometheusMetricSource(MetricSource):
             if "histogram" in item
         }
 
-    def _stats_query(self, batch: list[Group], windows: Sequence[int]) -> str:
+    def _stats_query(
+        self, batch: list[Group], windows: Sequence[int], natives: set[SeriesKey]
+    ) -> str:
         terms = []
         for name, kind, members in batch:
-            selector = _group_selector(name, members)
+            selector = group_selector(name, members)
+            native = native_group(kind, members, natives)
             terms += stat_terms(
-                name, selector, kind, windows, self._rate, self._resolution
+                name, selector, kind, windows, self._rate, self._resolution, native
             )
         return union(terms)
 
@@ -162,8 +159,9 @@ class PrometheusMetricSource(MetricSource):
         n = int((t1 - t0) // step_seconds) + 1
         out = []
         batches = list(self._batches(series))
-        native = self._natives(batches, end)
-        queries = [q for batch in batches for q in self._history_queries(batch)]
+        natives = self._natives(batches, end)
+        native = unanalysed(batches, natives)
+        queries = [q for b in batches for q in self._history_queries(b, natives)]
 
         def fetch(query: str) -> list[JsonObject]:
             return self._http.query_range(query, t0, t1, step_seconds)
@@ -188,14 +186,22 @@ class PrometheusMetricSource(MetricSource):
         with ThreadPoolExecutor(self._concurrency, "prometheus") as pool:
             yield from pool.map(fetch, queries)
 
-    def _history_queries(self, batch: list[Group]) -> list[str]:
+    def _history_queries(
+        self, batch: list[Group], natives: set[SeriesKey]
+    ) -> list[str]:
         """Values as one plain selector (cheapest for Prometheus); rates drop
         the name, so they go as tagged terms joined with ``or``."""
         gauges = [
             (name, members) for name, kind, members in batch if kind is ValueKind.VALUE
         ]
         counters = [
-            history_term(name, _group_selector(name, members), kind, self._rate)
+            history_term(
+                name,
+                group_selector(name, members),
+                kind,
+                self._rate,
+                native_group(kind, members, natives),
+            )
             for name, kind, members in batch
             if kind is ValueKind.PER_SECOND_RATE
         ]
@@ -204,15 +210,7 @@ class PrometheusMetricSource(MetricSource):
             members = [m for _, group in gauges for m in group]
             queries.append(
                 names_selector(
-                    [n for n, _ in gauges], _common_labels(members)
+                    [n for n, _ in gauges], common_labels(members)
                 ).to_promql()
             )
         return queries
-
-
-def _plain_query(batch: list[Group]) -> str:
-    """The latest sample of every series of a batch, as stored."""
-    members = [m for _, _, group in batch for m in group]
-    return names_selector(
-        sorted({name for name, _, _ in batch}), _common_labels(members)
-    ).to_promql()

@@ -27,10 +27,17 @@ def _set_label(expr: str, label: str, value: str) -> str:
     return f'label_replace({expr}, "{label}", "{value}", "", "")'
 
 
-def series_expr(selector: Selector, kind: ValueKind, rate_seconds: int) -> str:
-    """The instant vector analysed: the value itself or its per-second rate."""
+def series_expr(
+    selector: Selector, kind: ValueKind, rate_seconds: int, native: bool = False
+) -> str:
+    """The instant vector analysed: the value itself or its per-second rate.
+
+    A native histogram's rate is a histogram; its observations per second are
+    ``histogram_count`` of it (ADR 0016).
+    """
     if kind is ValueKind.PER_SECOND_RATE:
-        return f"rate({selector.to_promql()}[{rate_seconds}s])"
+        rate = f"rate({selector.to_promql()}[{rate_seconds}s])"
+        return f"histogram_count({rate})" if native else rate
     return selector.to_promql()
 
 
@@ -40,10 +47,12 @@ def range_expr(
     window: int,
     rate_seconds: int,
     resolution: int,
+    native: bool = False,
 ) -> str:
     """The range vector of one window: raw samples, or a rate subquery."""
     if kind is ValueKind.PER_SECOND_RATE:
-        return f"{series_expr(selector, kind, rate_seconds)}[{window}s:{resolution}s]"
+        rate = series_expr(selector, kind, rate_seconds, native)
+        return f"{rate}[{window}s:{resolution}s]"
     return f"{selector.to_promql()}[{window}s]"
 
 
@@ -54,6 +63,7 @@ def stat_terms(
     windows: Sequence[int],
     rate_seconds: int,
     resolution: int,
+    native: bool = False,
 ) -> list[str]:
     """Every statistic of every window of one metric, each tagged and named.
 
@@ -63,7 +73,7 @@ def stat_terms(
     """
     terms = []
     for window in windows:
-        rng = range_expr(selector, kind, window, rate_seconds, resolution)
+        rng = range_expr(selector, kind, window, rate_seconds, resolution, native)
         for stat, function in STAT_FUNCTIONS.items():
             tagged = _set_label(f"{function}({rng})", STAT_LABEL, f"{stat}:{window}")
             terms.append(_set_label(tagged, NAME_LABEL, name))
@@ -73,10 +83,15 @@ def stat_terms(
 
 
 def history_term(
-    name: str, selector: Selector, kind: ValueKind, rate_seconds: int
+    name: str,
+    selector: Selector,
+    kind: ValueKind,
+    rate_seconds: int,
+    native: bool = False,
 ) -> str:
     """The series (or its rate) with its metric name kept in ``NAME_LABEL``."""
-    return _set_label(series_expr(selector, kind, rate_seconds), NAME_LABEL, name)
+    expr = series_expr(selector, kind, rate_seconds, native)
+    return _set_label(expr, NAME_LABEL, name)
 
 
 def names_selector(names: Sequence[str], labels: Sequence[tuple[str, str]]) -> Selector:
