@@ -68,12 +68,15 @@ def test_forecasts_and_metadata_served_equal_the_stored_rows(
     checked = 0
     for series_id in _series_ids(stored):
         store = stored["store"]
-        forecast = _get(stored, f"/v1/series/{series_id}/forecast")["forecast"]
+        answer = _get(stored, f"/v1/series/{series_id}/forecast")
+        forecast = answer["forecast"]
         found = store.latest_forecast(series_id)
         if found is None:
             assert forecast is None
         else:
-            assert forecast == encode(found, factories.NOW)[1]["data"]
+            # The answer carries the kinds beside the forecast, the message in it.
+            kinds = {"kind": answer["kind"], "value_kind": answer["value_kind"]}
+            assert {**kinds, **forecast} == encode(found, factories.NOW)[1]["data"]
             checked += 1
         served = _get(stored, f"/v1/series/{series_id}/metadata")["metadata"]
         assert (
