@@ -123,7 +123,7 @@ def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
         model=data["model"],
         holdout_mae=_float(data["holdout_mae"]),
         points=points,
-        kind=MetricKind(data["kind"]),
+        kind=MetricKind(data.get("kind", MetricKind.GAUGE)),
     )
 
 

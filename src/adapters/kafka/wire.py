@@ -119,8 +119,6 @@ class Point(_Object):
 
 
 class ForecastData(_Object):
-    kind: Kind
-    value_kind: ValueKind
     made_at: Time
     step_seconds: Positive
     horizon_seconds: Positive
@@ -128,6 +126,9 @@ class ForecastData(_Object):
     holdout_mae: Number
     predicted: Predicted
     points: Annotated[list[Point], Meta(min_length=1)]
+    # Optional: forecasts published before ADR 0016 carry no kind (read as gauge).
+    kind: Kind = "gauge"
+    value_kind: ValueKind = "value"  # derived again on reading
 
 
 class ScoreData(_Object):

@@ -32,7 +32,9 @@ from adapters.kafka.decoding import (
     decode,
     decode_fast,
 )
+from monitoring_core.forecasts import Forecast
 from monitoring_core.ports import Result
+from monitoring_core.series import MetricKind
 from tests.integration.test_storage_service import POISON
 from tests.support import factories
 from tests.support.schemas import TYPES, validator
@@ -278,3 +280,20 @@ def test_special_numbers_decode_to_nan_and_infinities() -> None:
     assert fast is not None
     first = fast.windows[0]  # type: ignore[union-attr]
     assert math.isnan(first.last) and first.max == math.inf
+
+
+def test_a_forecast_published_before_kinds_existed_is_still_accepted_as_a_gauge() -> (
+    None
+):
+    """A storage service upgraded before its ETL must not dead-letter old forecasts."""
+    _, envelope = encode(factories.forecast(), factories.NOW)
+    del envelope["data"]["kind"]
+    del envelope["data"]["value_kind"]
+    old = to_bytes(envelope)
+    assert _schema_accepts(old)
+    fast, checked = decode_fast(old), _checked(old)
+    assert fast is not None
+    assert _comparable(fast) == _comparable(checked)
+    assert isinstance(checked, Forecast)
+    assert checked.kind is MetricKind.GAUGE
+    assert checked.points == factories.forecast().points
