@@ -86,6 +86,7 @@ def started_manager(
         "MONITORING_PROMETHEUS_URL": prometheus_url,
         "MONITORING_GRPC_PORT": str(port),
         "MONITORING_SLA_TOKEN": TOKEN,
+        "MONITORING_SLA_METRICS_PORT": "0",
         "MONITORING_GRPC_TLS_CERT": "",
         "MONITORING_GRPC_TLS_KEY": "",
     }
