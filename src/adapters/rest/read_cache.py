@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar, cast
 
+from adapters.bounded_cache import BoundedCache
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.ports import ResultQueries
@@ -55,8 +56,8 @@ class CachedQueries(ResultQueries):
         self._seconds = seconds
         self._looked_up = looked_up
         self._monotonic = monotonic
-        self._max = max_entries
-        self._entries: dict[tuple[str, str], tuple[float, object]] = {}
+        self._entries: BoundedCache[tuple[str, str], tuple[float, object]]
+        self._entries = BoundedCache(max_entries)
         self._lock = threading.Lock()
 
     def _cached(self, what: str, series_id: str, read: Callable[[str], T]) -> T:
@@ -68,10 +69,7 @@ class CachedQueries(ResultQueries):
         self._looked_up(False)
         found = read(series_id)
         with self._lock:
-            self._entries.pop(key, None)  # re-inserted last: oldest stay first
-            while len(self._entries) >= self._max:
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = (now + self._seconds, found)
+            self._entries.keep(key, (now + self._seconds, found))
         return found
 
     def get_series(self, series_id: str) -> SeriesRecord | None:
