@@ -21,6 +21,7 @@ import cattrs
 import fastjsonschema
 import msgspec
 
+from adapters.bounded_cache import BoundedCache
 from adapters.kafka import wire
 from adapters.kafka.codec import SCHEMA_VERSION
 from monitoring_core.errors import MonitoringError
@@ -208,9 +209,10 @@ class _NotFast(Exception):
 # The fast path. Times and series recur from message to message (every series
 # of a cycle shares its evaluation time), so their parsed forms are remembered.
 _CACHED = 65_536
-_times: dict[str, datetime] = {}
-_unix_times: dict[str, float] = {}
-_keys: dict[tuple[str, str, tuple[tuple[str, str], ...]], SeriesKey] = {}
+_times: BoundedCache[str, datetime] = BoundedCache(_CACHED)
+_unix_times: BoundedCache[str, float] = BoundedCache(_CACHED)
+_keys: BoundedCache[tuple[str, str, tuple[tuple[str, str], ...]], SeriesKey]
+_keys = BoundedCache(_CACHED)
 
 
 _time_pattern = re.compile(wire.TIME_PATTERN).search
@@ -226,20 +228,14 @@ def _parsed(text: str) -> datetime:
 def _time(text: str) -> datetime:
     moment = _times.get(text)
     if moment is None:
-        moment = _parsed(text)
-        if len(_times) >= _CACHED:
-            _times.clear()
-        _times[text] = moment
+        moment = _times.keep(text, _parsed(text))
     return moment
 
 
 def _unix_time(text: str) -> float:
     seconds = _unix_times.get(text)
     if seconds is None:
-        seconds = _parsed(text).timestamp()
-        if len(_unix_times) >= _CACHED:
-            _unix_times.clear()
-        _unix_times[text] = seconds
+        seconds = _unix_times.keep(text, _parsed(text).timestamp())
     return seconds
 
 
@@ -258,9 +254,7 @@ def _key(raw: wire.Series) -> SeriesKey:
         key = SeriesKey.of(raw.name, raw.labels)
         if key.id != raw.id:
             raise _NotFast("series id does not match its labels")
-        if len(_keys) >= _CACHED:
-            _keys.clear()
-        _keys[seen] = key
+        _keys.keep(seen, key)
     return key
 
 
