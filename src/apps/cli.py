@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from apps.logs import configure_logging
 from apps.service_help import SERVICES, ServiceParser
+from apps.settings import read_log_level
 from apps.sla.client_cli import add_parser as add_sla_client
 
 DURATION_FLAGS = ("--window", "--horizon", "--lookback")
@@ -68,7 +69,7 @@ def _glued(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(_glued(sys.argv[1:] if argv is None else argv))
-    configure_logging(os.environ.get("MONITORING_LOG_LEVEL", "INFO"))
+    configure_logging(read_log_level(os.environ))
     if args.command == "etl":
         from apps.etl.main import run
 

@@ -5,18 +5,14 @@ import sys
 from adapters.sql import migrate
 from apps.env import ConfigError, Env
 from apps.logs import use_human_format
+from apps.settings import read_database_url
 from monitoring_core.errors import MonitoringError
 
 
 def run(action: str, revision: str | None) -> int:
     """Run one migration action against ``MONITORING_DATABASE_URL``."""
     env = Env()
-    url = env.text(
-        "MONITORING_DATABASE_URL",
-        "sqlite:///monitoring.db",
-        r"(mysql\+pymysql|sqlite)://.*",
-        "a mysql+pymysql:// or sqlite:// URL",
-    )
+    url = read_database_url(env)
     use_human_format()  # a person or a one-shot container reads this
     try:
         env.raise_if_invalid()

@@ -22,14 +22,6 @@ class ConfigError(MonitoringError):
         self.problems = problems
 
 
-DEFAULT_WINDOWS = "1h,3h,12h"
-
-
-def read_windows(env: "Env") -> tuple[int, ...]:
-    """``MONITORING_WINDOWS``: computed by the ETL, the only ones the API serves."""
-    return env.durations("MONITORING_WINDOWS", DEFAULT_WINDOWS)
-
-
 class Env:
     """Typed access to environment variables that remembers every problem."""
 

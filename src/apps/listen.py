@@ -1,18 +1,7 @@
-"""Where the services listen: one bind host for every listener, loopback by default."""
+"""Where the services listen: addresses, loopback checks, the exposure warning."""
 
 import ipaddress
 import logging
-
-from apps.env import Env
-
-BIND_HOST = "MONITORING_BIND_HOST"
-DEFAULT_BIND_HOST = "127.0.0.1"
-"""Only this machine can connect unless the operator says otherwise (ADR 0021)."""
-
-
-def read_bind_host(env: Env) -> str:
-    """``MONITORING_BIND_HOST``, read here and nowhere else."""
-    return env.host(BIND_HOST, DEFAULT_BIND_HOST)
 
 
 def is_loopback(host: str) -> bool:

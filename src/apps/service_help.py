@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from apps.env import ConfigError
+from apps.settings import LOG_LEVEL
 
 SHARED = "Shared by the services that read Prometheus or the database"
 
@@ -60,7 +61,7 @@ class ServiceSettings:
         # On a ConfigError the names read so far are still the right ones.
         with contextlib.suppress(ConfigError):
             getattr(importlib.import_module(module), function)(recorder)
-        return [*recorder.names, "MONITORING_LOG_LEVEL"]
+        return [*recorder.names, LOG_LEVEL]
 
     def describe(self) -> str:
         """The help's closing paragraph."""

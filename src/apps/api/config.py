@@ -4,8 +4,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from apps.env import Env, read_windows
-from apps.listen import read_bind_host
+from apps.env import Env
+from apps.settings import read_bind_host, read_database_url, read_windows
 
 DEFAULT_CACHE_SECONDS = 5
 """How long a worker reuses a single-series read by default: far below a cycle."""
@@ -31,12 +31,7 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
     """Read and validate; raises ConfigError naming every bad variable."""
     env = Env(environ)
     config = ApiConfig(
-        database_url=env.text(
-            "MONITORING_DATABASE_URL",
-            "sqlite:///monitoring.db",
-            r"(mysql\+pymysql|sqlite)://.*",
-            "a mysql+pymysql:// or sqlite:// URL",
-        ),
+        database_url=read_database_url(env),
         port=env.integer("MONITORING_API_PORT", 8080, minimum=0, maximum=65535),
         host=read_bind_host(env),
         windows=read_windows(env),

@@ -5,10 +5,17 @@ from collections.abc import Mapping
 import attrs
 
 from adapters.prometheus.metric_source import DEFAULT_BATCH_SERIES
-from apps.env import Env, read_windows
-from apps.kafka_settings import HOST_PORTS, TOPIC
-from apps.listen import read_bind_host
-from apps.sla.client_settings import SlaClientSettings, read_sla_client_settings
+from apps.env import Env
+from apps.settings import (
+    SlaClientSettings,
+    read_bind_host,
+    read_kafka_bootstrap,
+    read_kafka_topic,
+    read_prometheus_timeout,
+    read_prometheus_url,
+    read_sla_client_settings,
+    read_windows,
+)
 from monitoring_core.selectors import EVERY_SERIES
 from monitoring_core.services.settings import EtlSettings
 
@@ -79,8 +86,8 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
     env = Env(environ)
     settings = _settings(env)
     config = EtlConfig(
-        prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
-        prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
+        prometheus_url=read_prometheus_url(env),
+        prometheus_timeout_seconds=read_prometheus_timeout(env),
         prometheus_batch_series=env.integer(
             "MONITORING_PROMETHEUS_BATCH_SERIES", DEFAULT_BATCH_SERIES
         ),
@@ -88,18 +95,8 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
             "MONITORING_PROMETHEUS_CONCURRENCY", 2, maximum=16
         ),
         counter_rate_seconds=env.duration("MONITORING_COUNTER_RATE_WINDOW", "2m"),
-        kafka_bootstrap=env.text(
-            "MONITORING_KAFKA_BOOTSTRAP",
-            "127.0.0.1:9092",
-            HOST_PORTS,
-            "host:port[,host:port...]",
-        ),
-        kafka_topic=env.text(
-            "MONITORING_KAFKA_TOPIC",
-            "prometheusdata",
-            TOPIC,
-            "a Kafka topic name",
-        ),
+        kafka_bootstrap=read_kafka_bootstrap(env),
+        kafka_topic=read_kafka_topic(env),
         kafka_partitions=env.integer("MONITORING_KAFKA_PARTITIONS", 4),
         kafka_buffer_messages=env.integer(
             "MONITORING_KAFKA_BUFFER_MESSAGES", 200_000, maximum=10_000_000

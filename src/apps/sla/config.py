@@ -6,8 +6,14 @@ from pathlib import Path
 import attrs
 
 from apps.env import Env
-from apps.listen import read_bind_host
-from apps.sla.client_settings import TOKEN_PATTERN
+from apps.settings import (
+    read_bind_host,
+    read_database_migrate,
+    read_database_url,
+    read_prometheus_timeout,
+    read_prometheus_url,
+    read_sla_token,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -46,21 +52,13 @@ def load_sla_manager_config(
     """Read and validate; raises ConfigError naming every bad variable."""
     env = Env(environ)
     config = SlaManagerConfig(
-        database_url=env.text(
-            "MONITORING_DATABASE_URL",
-            "sqlite:///monitoring.db",
-            r"(mysql\+pymysql|sqlite)://.*",
-            "a mysql+pymysql:// or sqlite:// URL",
-        ),
-        migrate=env.flag("MONITORING_DATABASE_MIGRATE", True),
-        prometheus_url=env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090"),
-        prometheus_timeout_seconds=env.duration("MONITORING_PROMETHEUS_TIMEOUT", "30s"),
+        database_url=read_database_url(env),
+        migrate=read_database_migrate(env),
+        prometheus_url=read_prometheus_url(env),
+        prometheus_timeout_seconds=read_prometheus_timeout(env),
         port=env.integer("MONITORING_GRPC_PORT", 50051, minimum=0, maximum=65535),
         host=read_bind_host(env),
-        token=env.text(
-            "MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII without spaces"
-        )
-        or None,
+        token=read_sla_token(env),
         tls_cert=_file(env, "MONITORING_GRPC_TLS_CERT"),
         tls_key=_file(env, "MONITORING_GRPC_TLS_KEY"),
         max_objectives=env.integer("MONITORING_SLA_MAX_OBJECTIVES", 20, maximum=1000),

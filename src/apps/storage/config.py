@@ -5,8 +5,14 @@ from collections.abc import Mapping
 import attrs
 
 from apps.env import Env
-from apps.kafka_settings import TOPIC, KafkaSettings, load_kafka_settings
-from apps.listen import read_bind_host
+from apps.settings import (
+    TOPIC,
+    KafkaSettings,
+    load_kafka_settings,
+    read_bind_host,
+    read_database_migrate,
+    read_database_url,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -52,13 +58,8 @@ def load_storage_config(environ: Mapping[str, str] | None = None) -> StorageConf
             TOPIC,
             "a Kafka topic name",
         ),
-        database_url=env.text(
-            "MONITORING_DATABASE_URL",
-            "sqlite:///monitoring.db",
-            r"(mysql\+pymysql|sqlite)://.*",
-            "a mysql+pymysql:// or sqlite:// URL",
-        ),
-        migrate=env.flag("MONITORING_DATABASE_MIGRATE", True),
+        database_url=read_database_url(env),
+        migrate=read_database_migrate(env),
         batch_size=env.integer("MONITORING_STORAGE_BATCH", 2000, maximum=50_000),
         retention_seconds=env.duration("MONITORING_RETENTION", "30d"),
         prune_every_seconds=env.duration("MONITORING_RETENTION_INTERVAL", "1h"),

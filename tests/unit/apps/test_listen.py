@@ -7,8 +7,9 @@ import pytest
 from apps.api.config import load_api_config
 from apps.env import ConfigError, Env
 from apps.etl.config import load_etl_config
-from apps.listen import address, read_bind_host, url_host, warn_if_exposed
+from apps.listen import address, url_host, warn_if_exposed
 from apps.run.config import load_run_config
+from apps.settings import read_bind_host
 from apps.sla.config import load_sla_manager_config
 from apps.storage.config import load_storage_config
 
