@@ -26,6 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from adapters.bounded_cache import BoundedCache
+
 CHUNK_CHARACTERS = 1_000_000
 """Text per statement; far below MariaDB's default 16 MiB ``max_allowed_packet``."""
 
@@ -36,7 +38,7 @@ _SLICE = 250
 """Rows rendered at a time (bounds the memory of one table's text)."""
 _REMEMBERED = 64
 """Texts up to this length keep their quoted form (``_quoted``)."""
-_quoted: dict[str, str] = {}
+_quoted: BoundedCache[str, str] = BoundedCache(100_000)
 # Printable ASCII but the quote and the backslash: nothing in it is special
 # between single quotes, in any SQL mode.
 _plain = re.compile(r"[ -&(-\[\]-~]*").fullmatch
@@ -66,9 +68,7 @@ def _bools(values: Sequence[bool | None]) -> list[str]:
 def _quote(text: str) -> str:
     quoted = f"'{text}'" if _plain(text) else f"_utf8mb4 X'{text.encode().hex()}'"
     if len(text) <= _REMEMBERED:
-        if len(_quoted) >= 100_000:
-            _quoted.clear()
-        _quoted[text] = quoted
+        _quoted.keep(text, quoted)
     return quoted
 
 

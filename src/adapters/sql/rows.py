@@ -5,6 +5,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from adapters.bounded_cache import BoundedCache
 from adapters.sql.packed import pack_points
 from adapters.sql.values import (
     spell,
@@ -27,8 +28,9 @@ _REMEMBERED = 1 << 16
 # Series and times recur in every batch: their column values are remembered.
 # The decoder hands out one SeriesKey object per series, found here by identity
 # (the entry holds the key, so its id cannot be reused while it is there).
-_identities: dict[int, tuple[SeriesKey, str, str]] = {}
-_moments: dict[datetime, int] = {}
+_identities: BoundedCache[int, tuple[SeriesKey, str, str]]
+_identities = BoundedCache(_REMEMBERED)
+_moments: BoundedCache[datetime, int] = BoundedCache(_REMEMBERED)
 
 
 @functools.lru_cache(maxsize=_REMEMBERED)
@@ -42,9 +44,7 @@ def identity(key: SeriesKey) -> tuple[str, str]:
     if known is not None and known[0] is key:
         return known[1], known[2]
     found = _identity_of(key)
-    if len(_identities) >= _REMEMBERED:
-        _identities.clear()
-    _identities[id(key)] = (key, *found)
+    _identities.keep(id(key), (key, *found))
     return found
 
 
@@ -57,10 +57,7 @@ def ms(moment: datetime) -> int:
     """``to_ms``, remembered."""
     found = _moments.get(moment)
     if found is None:
-        found = to_ms(moment)
-        if len(_moments) >= _REMEMBERED:
-            _moments.clear()
-        _moments[moment] = found
+        found = _moments.keep(moment, to_ms(moment))
     return found
 
 
