@@ -9,6 +9,7 @@ import attrs
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.prediction_scores import PredictionRecord
+from monitoring_core.results import Result as Result
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
 from monitoring_core.series import (
@@ -19,9 +20,6 @@ from monitoring_core.series import (
 )
 from monitoring_core.sla import Sla
 from monitoring_core.windows import SeriesWindowStats
-
-Result = SeriesWindowStats | SeriesMetadata | Forecast | ForecastScore | EtlRun
-"""Everything the ETL publishes."""
 
 ForecastTargets = Callable[[], Sequence[Selector]]
 """Extra selectors to forecast, e.g. the SLA set; may raise, callers fall back."""

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import cattrs
-
-from adapters.kafka.codec import (
+from adapters.formats.json_values import (
+    converter,
     forecast_body,
     number,
     rfc3339,
+    series_ref,
     unix_to_rfc3339,
     window_body,
 )
@@ -20,14 +20,7 @@ from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord, value_kind_of
 from monitoring_core.windows import SeriesWindowStats
 
-_converter = cattrs.Converter()
-_converter.register_unstructure_hook(datetime, rfc3339)
-_converter.register_unstructure_hook(float, number)
-
-
-def series_ref(key: SeriesKey) -> dict[str, Any]:
-    """Id, name and labels."""
-    return {"id": key.id, "name": key.name, "labels": key.label_map}
+_converter = converter()
 
 
 def _kinds(key: SeriesKey, kind: MetricKind) -> dict[str, str]:
