@@ -1,0 +1,1 @@
+"""The gRPC adapter: the SLA manager service, its client and the protobuf mapping."""
