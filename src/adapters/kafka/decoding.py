@@ -32,7 +32,7 @@ from monitoring_core.metadata import (
     Stationarity,
     StationarityTest,
 )
-from monitoring_core.ports import Result
+from monitoring_core.results import TAGS, Result
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
@@ -128,19 +128,27 @@ def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
     )
 
 
-def _result(kind: str, key: SeriesKey | None, data: dict[str, Any]) -> Result:
-    if kind == "etl_run":
-        fields = {k: v for k, v in data.items() if k != "seconds"}
-        return _converter.structure(fields, EtlRun)
-    assert key is not None  # the schema requires a series for every other type
-    if kind == "window_stats":
-        return _window_stats(key, data)
-    if kind == "forecast":
-        return _forecast(key, data)
-    fields = {**data, "series": key}
-    if kind == "metadata":
-        return _converter.structure(fields, SeriesMetadata)
-    return _converter.structure(fields, ForecastScore)
+def _run(_: None, data: dict[str, Any]) -> EtlRun:
+    fields = {k: v for k, v in data.items() if k != "seconds"}
+    return _converter.structure(fields, EtlRun)
+
+
+def _structured(cls: type[Result]) -> Callable[[SeriesKey, dict[str, Any]], Result]:
+    def structure(key: SeriesKey, data: dict[str, Any]) -> Result:
+        return _converter.structure({**data, "series": key}, cls)
+
+    return structure
+
+
+CHECKED: dict[str, Callable[[Any, dict[str, Any]], Result]] = {
+    "window_stats": _window_stats,
+    "metadata": _structured(SeriesMetadata),
+    "forecast": _forecast,
+    "forecast_score": _structured(ForecastScore),
+    "etl_run": _run,
+}
+"""The checked path's result of each type, by tag, from its series and data
+(the schemas require a series for every type but ``etl_run``)."""
 
 
 def _series(raw: dict[str, Any] | None) -> SeriesKey | None:
@@ -168,13 +176,7 @@ def _envelope(payload: bytes) -> dict[str, Any]:
     if body.get("schema") != SCHEMA_VERSION:
         raise MessageRejected(f"unsupported schema version {body.get('schema')!r}")
     kind = body.get("type")
-    if kind not in (
-        "window_stats",
-        "metadata",
-        "forecast",
-        "forecast_score",
-        "etl_run",
-    ):
+    if kind not in TAGS:  # a tuple: an unhashable ``type`` is unknown, not an error
         raise MessageRejected(f"unknown type {kind!r}")
     try:
         _validator(kind)(body)
@@ -188,7 +190,8 @@ def _checked(payload: bytes) -> Result:
     """The reference path: ``json.loads``, the compiled JSON Schema, the result."""
     body = _envelope(payload)
     try:
-        return _result(body["type"], _series(body["series"]), body["data"])
+        structure = CHECKED[body["type"]]
+        return structure(_series(body["series"]), body["data"])
     except MessageRejected:
         raise
     except cattrs.BaseValidationError as exc:
@@ -328,42 +331,57 @@ def _fast_run(d: wire.EtlRunData) -> EtlRun:
     )
 
 
+def _fast_window_stats(message: wire.WindowStatsMessage) -> SeriesWindowStats:
+    stats = message.data
+    return SeriesWindowStats(
+        series=_key(message.series),
+        kind=_KINDS[stats.kind],
+        at=_time(stats.at),
+        windows=tuple([_fast_window(w) for w in stats.windows]),
+    )
+
+
+def _fast_forecast(message: wire.ForecastMessage) -> Forecast:
+    forecast = message.data
+    return Forecast(
+        series=_key(message.series),
+        made_at=_time(forecast.made_at),
+        step_seconds=forecast.step_seconds,
+        model=forecast.model,
+        holdout_mae=_required(forecast.holdout_mae),
+        points=tuple([_fast_point(p) for p in forecast.points]),
+        kind=_KINDS[forecast.kind],
+    )
+
+
+def _fast_score(message: wire.ScoreMessage) -> ForecastScore:
+    score = message.data
+    return ForecastScore(
+        series=_key(message.series),
+        forecast_made_at=_time(score.forecast_made_at),
+        scored_at=_time(score.scored_at),
+        model=score.model,
+        points_compared=score.points_compared,
+        mae=_required(score.mae),
+        coverage_80=score.coverage_80,
+        coverage_95=score.coverage_95,
+    )
+
+
+FAST: dict[str, Callable[[Any], Result]] = {
+    "window_stats": _fast_window_stats,
+    "metadata": lambda m: _fast_metadata(_key(m.series), m.data),
+    "forecast": _fast_forecast,
+    "forecast_score": _fast_score,
+    "etl_run": lambda m: _fast_run(m.data),
+}
+"""The fast path's result of each type, by tag, from its ``wire`` Struct."""
+_FAST_BY_STRUCT = {wire.TYPES[tag]: build for tag, build in FAST.items()}
+
+
 def _fast(message: wire.Message) -> Result:
     _time(message.computed_at)  # format: date-time, as the schemas check it
-    if isinstance(message, wire.WindowStatsMessage):
-        stats = message.data
-        return SeriesWindowStats(
-            series=_key(message.series),
-            kind=_KINDS[stats.kind],
-            at=_time(stats.at),
-            windows=tuple([_fast_window(w) for w in stats.windows]),
-        )
-    if isinstance(message, wire.ForecastMessage):
-        forecast = message.data
-        return Forecast(
-            series=_key(message.series),
-            made_at=_time(forecast.made_at),
-            step_seconds=forecast.step_seconds,
-            model=forecast.model,
-            holdout_mae=_required(forecast.holdout_mae),
-            points=tuple([_fast_point(p) for p in forecast.points]),
-            kind=_KINDS[forecast.kind],
-        )
-    if isinstance(message, wire.MetadataMessage):
-        return _fast_metadata(_key(message.series), message.data)
-    if isinstance(message, wire.ScoreMessage):
-        score = message.data
-        return ForecastScore(
-            series=_key(message.series),
-            forecast_made_at=_time(score.forecast_made_at),
-            scored_at=_time(score.scored_at),
-            model=score.model,
-            points_compared=score.points_compared,
-            mae=_required(score.mae),
-            coverage_80=score.coverage_80,
-            coverage_95=score.coverage_95,
-        )
-    return _fast_run(message.data)
+    return _FAST_BY_STRUCT[type(message)](message)
 
 
 _LEFT_TO_CHECKED = (msgspec.DecodeError, _NotFast, ValueError, ArithmeticError)
