@@ -39,6 +39,7 @@ LOAD = SeriesKey.of("node_load1", {"instance": "db-1:9100", "job": "node"})
 LAG = SeriesKey.of("replication_lag_seconds", {"instance": "db-2", "job": "db"})
 REQUESTS = SeriesKey.of("http_requests_total", {"code": "200", "job": "api"})
 DURATION = SeriesKey.of("http_request_duration_seconds_count", {"job": "api"})
+QUANTILE = SeriesKey.of("rpc_duration_seconds", {"job": "api", "quantile": "0.99"})
 DISK = SeriesKey.of(
     "node_filesystem_avail_bytes",
     {"device": "dévice", "job": "node", "mountpoint": '/mnt/"data"\\x'},
@@ -48,6 +49,7 @@ KINDS = {
     LAG: MetricKind.GAUGE,
     REQUESTS: MetricKind.COUNTER,
     DURATION: MetricKind.HISTOGRAM,
+    QUANTILE: MetricKind.SUMMARY,
     DISK: MetricKind.GAUGE,
 }
 ODD = (0.1 + 0.2, 1e-7, 1e21, -0.0, 123456789.123456789, 2.5e-310)
@@ -183,8 +185,8 @@ def others() -> list[Result]:
             model="ses",
             points_compared=compared,
             mae=mae,
-            coverage_80=compared and 0.75,
-            coverage_95=compared and 1.0,
+            coverage_80=0.75 if compared else 0.0,
+            coverage_95=1.0 if compared else 0.0,
         )
         for key, compared, mae in ((LOAD, 60, 0.0625), (REQUESTS, 0, math.nan))
     ]
@@ -261,7 +263,8 @@ def slas() -> list[Any]:
             )
         ],
     )
-    return [golden, other]
+    spares = [w.pb.Sla(name=n, objectives=other.objectives) for n in ("a", "b")]
+    return [golden, other, *spares]
 
 
 GOLDEN_YAML = """name: golden
@@ -320,6 +323,7 @@ def rest_targets() -> list[tuple[str, str]]:
         "lag": LAG.id,
         "requests": REQUESTS.id,
         "duration": DURATION.id,
+        "quantile": QUANTILE.id,
         "disk": DISK.id,
     }
     targets = [
@@ -395,7 +399,7 @@ def sla_outputs(backend: Any, clock: Any, prefix: str, folder: Path) -> Outputs:
     """gRPC answers of every RPC and the CLI's output, as the clock moves."""
     out: Outputs = {}
     pb = w.pb
-    golden, other = slas()
+    golden, other, *spares = slas()
     with w.served(backend.manager, clock) as (address, stub):
 
         def rpc(name: str, call: Callable[[], Any]) -> None:
@@ -408,6 +412,8 @@ def sla_outputs(backend: Any, clock: Any, prefix: str, folder: Path) -> Outputs:
 
         rpc("apply-golden", lambda: stub.ApplySla(pb.ApplySlaRequest(sla=golden)))
         rpc("apply-other", lambda: stub.ApplySla(pb.ApplySlaRequest(sla=other)))
+        for spare in spares:
+            stub.ApplySla(pb.ApplySlaRequest(sla=spare))
         rpc(
             "apply-again-validate-only",
             lambda: stub.ApplySla(pb.ApplySlaRequest(sla=golden, validate_only=True)),
@@ -482,6 +488,9 @@ def sla_outputs(backend: Any, clock: Any, prefix: str, folder: Path) -> Outputs:
             "delete",
             lambda: stub.DeleteSla(pb.DeleteSlaRequest(name="to-delete")),
         )
+        for fmt, spare in zip(("table", "json"), spares, strict=True):
+            argv = ["sla", "--address", address, "-o", fmt, "delete", spare.name]
+            out[f"{prefix}/cli/delete-{fmt}.txt"] = _cli_answer(argv)
         rpc("list-after-delete", lambda: stub.ListSlas(pb.ListSlasRequest()))
     return out
 
