@@ -21,12 +21,13 @@ from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus.sample_source import PrometheusSampleSource
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import ObjectiveViolations, SlaManager
+from monitoring_core.services.sla_judgement import ObjectiveViolations
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.slo import Episode, WindowReport
 from tests.support import sla_dataset, slo_recount
 from tests.support.prometheus import backfill, private_prometheus
 from tests.support.sla_dataset import E1, E5, G, at, conn, lag
+from tests.support.sla_services import sla_services
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -86,15 +87,15 @@ def prometheus_url(
 def violations(prometheus_url: str) -> list[ObjectiveViolations]:
     http = PrometheusHttp(prometheus_url, 30)
     clock = FixedClock(sla_dataset.NOW)
-    manager = SlaManager(
+    manager = sla_services(
         repository=InMemorySlaRepository(clock),
         source=PrometheusMetricSource(http),
         samples=PrometheusSampleSource(http),
         forecasts=InMemoryResultStore(),
         clock=clock,
     )
-    manager.apply(_draft())
-    return manager.violations("db-fleet", WINDOWS)
+    manager.definitions.apply(_draft())
+    return manager.judgement.violations("db-fleet", WINDOWS)
 
 
 # -- the independent side -------------------------------------------------
@@ -116,7 +117,7 @@ def _has_sample(samples: sla_dataset.Samples, start: int, end: int) -> bool:
 
 
 def _expected_series(data: Data, index: int) -> set[SeriesKey]:
-    """SlaManager.violations: "all series the selector matched with a sample in
+    """SlaJudgement.violations: "all series the selector matched with a sample in
     the longest window are reported" (its docstring), in every window."""
     end = slo_recount.aligned_end(sla_dataset.NOW_MS, SPECS[index][5])
     start = end - max(WINDOWS) * 1000
@@ -247,7 +248,7 @@ def test_exact_matchers_never_select_a_label_value_that_merely_starts_alike(
 def test_a_series_silent_in_a_shorter_window_is_still_reported_in_it(
     violations: list[ObjectiveViolations], data: Data, index: int, window: int
 ) -> None:
-    # db_connections{instance="c"} stopped 5 h ago: per SlaManager.violations'
+    # db_connections{instance="c"} stopped 5 h ago: per SlaJudgement.violations'
     # docstring it belongs in every window, unmeasured (insufficient data) in 1h/3h.
     reported = _reports(violations, index, window)
     assert set(reported) == _expected_series(data, index)

@@ -22,7 +22,6 @@ from falcon import testing
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from adapters.grpc.generated import sla_manager_pb2_grpc as pb_grpc
 from adapters.grpc.server import start_server
-from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.prediction_log import InMemoryPredictionLog
@@ -37,9 +36,9 @@ from adapters.sql.result_store import SqlResultStore
 from adapters.sql.sla_repository import SqlSlaRepository
 from apps.cli import main as cli_main
 from monitoring_core.ports import Result
-from monitoring_core.services.sla_manager import SlaManager
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.value_domains import ValueDomain
+from tests.support.sla_services import sla_services
 
 __all__ = [
     "Backend",
@@ -88,7 +87,7 @@ def _manager(
     clock: FixedClock,
     predictions: Any,
 ) -> Any:
-    return SlaManager(
+    return sla_services(
         repository=repository,
         source=source,
         samples=source,
@@ -133,7 +132,7 @@ def rest_client(queries: Any, clock: FixedClock) -> testing.TestClient:
 @contextlib.contextmanager
 def served(manager: Any, clock: FixedClock) -> Iterator[tuple[str, Any]]:
     """A real gRPC server on a free loopback port: its address and a stub."""
-    server = start_server(SlaManagerServicer(manager, clock), "127.0.0.1:0")
+    server = start_server(manager.servicer(clock), "127.0.0.1:0")
     address = f"127.0.0.1:{server.port}"
     channel = grpc.insecure_channel(address)
     try:

@@ -11,9 +11,9 @@ from adapters.grpc.generated import sla_manager_pb2 as pb
 from monitoring_core.durations import format_duration
 from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import (
+from monitoring_core.services.sla_judgement import ObjectiveViolations
+from monitoring_core.services.sla_predictions import (
     ObjectivePrediction,
-    ObjectiveViolations,
     SeriesPrediction,
     SlaReport,
 )

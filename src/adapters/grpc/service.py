@@ -23,11 +23,9 @@ from monitoring_core.errors import (
     VersionConflict,
 )
 from monitoring_core.ports import Clock
-from monitoring_core.services.sla_manager import (
-    DEFAULT_HORIZON,
-    DEFAULT_WINDOWS,
-    SlaManager,
-)
+from monitoring_core.services.sla_definitions import SlaDefinitions
+from monitoring_core.services.sla_judgement import DEFAULT_WINDOWS, SlaJudgement
+from monitoring_core.services.sla_predictions import DEFAULT_HORIZON, PredictionService
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +108,25 @@ def _check_size(context: grpc.ServicerContext, request: object) -> None:
 
 
 class SlaManagerServicer(pb_grpc.SlaManagerServicer):
-    """Serves the core's SlaManager over gRPC.
+    """Serves the SLA manager's use cases over gRPC.
 
     Args:
-        manager: the use cases.
+        definitions: apply, get, list and delete SLAs; the SLA set.
+        judgement: past violations.
+        predictions: status and predictions, and their scores.
         clock: the time stamped on reports.
     """
 
-    def __init__(self, manager: SlaManager, clock: Clock) -> None:
-        self._manager = manager
+    def __init__(
+        self,
+        definitions: SlaDefinitions,
+        judgement: SlaJudgement,
+        predictions: PredictionService,
+        clock: Clock,
+    ) -> None:
+        self._definitions = definitions
+        self._judgement = judgement
+        self._predictions = predictions
         self._clock = clock
 
     def _run(self, context: grpc.ServicerContext, call: Callable[[], T]) -> T:
@@ -139,7 +147,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         )
         only = request.validate_only
         sla, changed = self._run(
-            context, lambda: self._manager.apply(draft, expected, only)
+            context, lambda: self._definitions.apply(draft, expected, only)
         )
         return pb.ApplySlaResponse(sla=convert.sla_message(sla), changed=changed)
 
@@ -147,14 +155,14 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         self, request: pb.GetSlaRequest, context: grpc.ServicerContext
     ) -> pb.Sla:
         """One SLA."""
-        sla = self._run(context, lambda: self._manager.get(request.name))
+        sla = self._run(context, lambda: self._definitions.get(request.name))
         return convert.sla_message(sla)
 
     def ListSlas(  # noqa: N802
         self, request: pb.ListSlasRequest, context: grpc.ServicerContext
     ) -> pb.ListSlasResponse:
         """Every SLA."""
-        slas = self._run(context, self._manager.list_slas)
+        slas = self._run(context, self._definitions.list_slas)
         return pb.ListSlasResponse(slas=[convert.sla_message(s) for s in slas])
 
     def DeleteSla(  # noqa: N802
@@ -164,7 +172,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         expected = (
             request.expected_version if request.HasField("expected_version") else None
         )
-        self._run(context, lambda: self._manager.delete(request.name, expected))
+        self._run(context, lambda: self._definitions.delete(request.name, expected))
         return pb.DeleteSlaResponse()
 
     def GetViolations(  # noqa: N802
@@ -173,7 +181,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         """Past violations over each window."""
         if len(request.windows) > MAX_WINDOWS:
             _abort_invalid(context, {"windows": f"at most {MAX_WINDOWS} windows"})
-        limit = self._manager.limits.max_window_seconds
+        limit = self._definitions.limits.max_window_seconds
         windows = (
             tuple(
                 _duration(context, f"windows[{i}]", text, None, limit)
@@ -185,7 +193,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         return self._run(
             context,
             lambda: convert.violations_message(
-                request.name, at, self._manager.violations(request.name, windows)
+                request.name, at, self._judgement.violations(request.name, windows)
             ),
         )
 
@@ -195,7 +203,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         return self._run(
             context,
             lambda: convert.prediction_message(
-                self._manager.predict(name, horizon), horizon
+                self._predictions.predict(name, horizon), horizon
             ),
         )
 
@@ -223,13 +231,13 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
             "lookback",
             request.lookback,
             DEFAULT_SCORE_LOOKBACK,
-            self._manager.limits.max_window_seconds,
+            self._definitions.limits.max_window_seconds,
         )
         at = self._clock.now()
 
         def scored() -> pb.PredictionScoreReport:
-            sla = self._manager.get(request.name)
-            scores = self._manager.score(request.name, lookback)
+            sla = self._definitions.get(request.name)
+            scores = self._predictions.score(request.name, lookback)
             return convert.scores_message(sla, at, lookback, scores)
 
         return self._run(context, scored)
@@ -238,7 +246,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         self, request: pb.ListForecastTargetsRequest, context: grpc.ServicerContext
     ) -> pb.ListForecastTargetsResponse:
         """The selectors the ETL must forecast."""
-        selectors = self._run(context, self._manager.forecast_targets)
+        selectors = self._run(context, self._definitions.forecast_targets)
         return pb.ListForecastTargetsResponse(
             selectors=[s.to_promql() for s in selectors]
         )

@@ -34,7 +34,9 @@ from apps.sla.containers import grpc_server as serve_sla
 from apps.storage.runner import StorageRunner
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
-from monitoring_core.services.sla_manager import SlaManager
+from monitoring_core.services.sla_definitions import SlaDefinitions
+from monitoring_core.services.sla_judgement import SlaJudgement
+from monitoring_core.services.sla_predictions import PredictionService
 from monitoring_core.services.storage_ingest import StorageIngest
 from monitoring_core.sla import SlaLimits
 
@@ -73,26 +75,39 @@ class AllInOneContainer(containers.DeclarativeContainer):
         batch_series=config.provided.etl.prometheus_batch_series,
         concurrency=config.provided.etl.prometheus_concurrency,
     )
-    manager = providers.Singleton(
-        SlaManager,
+    definitions = providers.Singleton(
+        SlaDefinitions,
         repository=providers.Singleton(
             sql_sla_repository, config.provided.storage.database_url, clock
         ),
         source=source,
-        samples=providers.Singleton(PrometheusSampleSource, http),
-        forecasts=store,
         clock=clock,
-        predictions=providers.Singleton(
-            sql_prediction_log, config.provided.storage.database_url
-        ),
         limits=providers.Singleton(
             SlaLimits, max_objectives=config.provided.sla.max_objectives
         ),
+    )
+    judgement = providers.Singleton(
+        SlaJudgement,
+        definitions=definitions,
+        samples=providers.Singleton(PrometheusSampleSource, http),
+        clock=clock,
         coverage_floor=config.provided.sla.coverage_floor,
+    )
+    predictions = providers.Singleton(
+        PredictionService,
+        definitions=definitions,
+        judgement=judgement,
+        forecasts=store,
+        clock=clock,
+        log=providers.Singleton(
+            sql_prediction_log, config.provided.storage.database_url
+        ),
     )
     grpc_server = providers.Resource(
         serve_sla,
-        providers.Singleton(SlaManagerServicer, manager, clock),
+        providers.Singleton(
+            SlaManagerServicer, definitions, judgement, predictions, clock
+        ),
         config.provided.sla,
         registry,
         schema,
@@ -122,7 +137,7 @@ class AllInOneContainer(containers.DeclarativeContainer):
         telemetry=telemetry,
         clock=clock,
         settings=config.provided.etl.settings,
-        targets=manager.provided.forecast_targets,
+        targets=definitions.provided.forecast_targets,
     )
 
     # Storage, consuming the bus

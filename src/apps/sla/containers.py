@@ -19,7 +19,9 @@ from adapters.system.clock import SystemClock
 from apps.etl.containers import metrics_server
 from apps.listen import address
 from apps.sla.config import SlaManagerConfig
-from monitoring_core.services.sla_manager import SlaManager
+from monitoring_core.services.sla_definitions import SlaDefinitions
+from monitoring_core.services.sla_judgement import SlaJudgement
+from monitoring_core.services.sla_predictions import PredictionService
 from monitoring_core.sla import SlaLimits
 
 
@@ -70,22 +72,33 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         sql_sla_repository, config.provided.database_url, clock
     )
     forecasts = providers.Resource(sql_store, config.provided.database_url)
-    manager = providers.Singleton(
-        SlaManager,
+    definitions = providers.Singleton(
+        SlaDefinitions,
         repository=repository,
         source=source,
-        samples=samples,
-        forecasts=forecasts,
         clock=clock,
-        predictions=providers.Singleton(
-            sql_prediction_log, config.provided.database_url
-        ),
         limits=providers.Singleton(
             SlaLimits, max_objectives=config.provided.max_objectives
         ),
+    )
+    judgement = providers.Singleton(
+        SlaJudgement,
+        definitions=definitions,
+        samples=samples,
+        clock=clock,
         coverage_floor=config.provided.coverage_floor,
     )
-    servicer = providers.Singleton(SlaManagerServicer, manager, clock)
+    predictions = providers.Singleton(
+        PredictionService,
+        definitions=definitions,
+        judgement=judgement,
+        forecasts=forecasts,
+        clock=clock,
+        log=providers.Singleton(sql_prediction_log, config.provided.database_url),
+    )
+    servicer = providers.Singleton(
+        SlaManagerServicer, definitions, judgement, predictions, clock
+    )
     registry = providers.Singleton(CollectorRegistry)
     metrics = providers.Resource(
         metrics_server, config.provided.metrics_port, registry, config.provided.host

@@ -8,14 +8,13 @@ import pytest
 from adapters.grpc.client import SlaClient
 from adapters.grpc.forecast_targets import SlaForecastTargets
 from adapters.grpc.server import SlaServer, start_server
-from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
 from monitoring_core.errors import MonitoringError
-from monitoring_core.services.sla_manager import SlaManager
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
+from tests.support.sla_services import sla_services
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -23,7 +22,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def server() -> Iterator[SlaServer]:
     clock = FixedClock(NOW)
-    manager = SlaManager(
+    manager = sla_services(
         repository=InMemorySlaRepository(clock),
         source=InMemoryMetricSource(),
         samples=InMemoryMetricSource(),
@@ -34,8 +33,8 @@ def server() -> Iterator[SlaServer]:
         ObjectiveDraft(selector=s, hi=1.0, target=0.99, window="1h", allow_pending=True)
         for s in ('up{job="node"}', 'node_load1{instance="db-1:9100"}')
     )
-    manager.apply(SlaDraft(name="pending", objectives=objectives))
-    running = start_server(SlaManagerServicer(manager, clock), "127.0.0.1:0")
+    manager.definitions.apply(SlaDraft(name="pending", objectives=objectives))
+    running = start_server(manager.servicer(clock), "127.0.0.1:0")
     yield running
     running.stop(0)
 

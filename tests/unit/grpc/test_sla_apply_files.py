@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from adapters.grpc.server import SlaServer, start_server
-from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
 from apps.sla import client_cli
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import SlaManager
+from tests.support.sla_services import sla_services
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GOOD = """
@@ -51,14 +50,14 @@ def server(
     source = InMemoryMetricSource()
     key = SeriesKey.of("node_load1", {"job": "node", "instance": "a"})
     source.add(key, [(NOW.timestamp() - 60, 1.0)])
-    manager = SlaManager(
+    manager = sla_services(
         repository=repository,
         source=source,
         samples=source,
         forecasts=InMemoryResultStore(),
         clock=clock,
     )
-    running = start_server(SlaManagerServicer(manager, clock), "127.0.0.1:0")
+    running = start_server(manager.servicer(clock), "127.0.0.1:0")
     monkeypatch.setenv("MONITORING_SLA_ADDRESS", f"127.0.0.1:{running.port}")
     yield running
     running.stop(0)

@@ -24,7 +24,6 @@ from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import SlaManager
 from tests.support import factories
 from tests.support.grpc import (
     SERVING,
@@ -34,6 +33,7 @@ from tests.support.grpc import (
     reflected_services,
     self_signed_certificate,
 )
+from tests.support.sla_services import sla_services
 
 TOKEN = "s3cret-Token_with.punctuation~"
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
@@ -58,10 +58,10 @@ def _servicer() -> SlaManagerServicer:
     source = InMemoryMetricSource()
     now = factories.NOW.timestamp()
     source.add(SeriesKey.of("node_load1"), [(now - 60 * m, 1.0) for m in range(60)])
-    manager = SlaManager(
+    manager = sla_services(
         InMemorySlaRepository(clock), source, source, InMemoryResultStore(), clock
     )
-    return SlaManagerServicer(manager, clock)
+    return manager.servicer(clock)
 
 
 @contextlib.contextmanager

@@ -8,17 +8,16 @@ from prometheus_client import CollectorRegistry
 from adapters.grpc.client import SlaCallError, SlaClient
 from adapters.grpc.metrics import MetricsInterceptor
 from adapters.grpc.server import start_server
-from adapters.grpc.service import SlaManagerServicer
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
-from monitoring_core.services.sla_manager import SlaManager
+from tests.support.sla_services import sla_services
 
 
 def test_calls_are_counted_by_method_and_code_and_timed() -> None:
     clock = FixedClock(datetime(2026, 11, 27, tzinfo=UTC))
-    manager = SlaManager(
+    manager = sla_services(
         repository=InMemorySlaRepository(clock),
         source=InMemoryMetricSource(),
         samples=InMemoryMetricSource(),
@@ -27,7 +26,7 @@ def test_calls_are_counted_by_method_and_code_and_timed() -> None:
     )
     registry = CollectorRegistry()
     server = start_server(
-        SlaManagerServicer(manager, clock),
+        manager.servicer(clock),
         "127.0.0.1:0",
         token="s3cret",
         interceptors=[MetricsInterceptor(registry)],

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from adapters.grpc.client import SlaCallError, SlaClient
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from adapters.grpc.server import SlaServer, start_server
-from adapters.grpc.service import MAX_REQUEST_BYTES, SlaManagerServicer
+from adapters.grpc.service import MAX_REQUEST_BYTES
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_store import InMemoryResultStore
@@ -32,8 +32,8 @@ from adapters.sql.engine import make_engine
 from adapters.sql.sla_repository import SqlSlaRepository
 from monitoring_core.durations import parse_duration
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import SlaManager
 from monitoring_core.sla import Sla, SlaLimits
+from tests.support.sla_services import sla_services
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MAX_OBJECTIVES = 4
@@ -235,7 +235,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     engine = make_engine(url)
     clock = FixedClock(NOW)
     source = _source()
-    manager = SlaManager(
+    manager = sla_services(
         SqlSlaRepository(engine, clock),
         source,
         source,
@@ -243,7 +243,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         clock,
         limits=SlaLimits(max_objectives=MAX_OBJECTIVES),
     )
-    server = start_server(SlaManagerServicer(manager, clock), "127.0.0.1:0")
+    server = start_server(manager.servicer(clock), "127.0.0.1:0")
     client = SlaClient(f"127.0.0.1:{server.port}", timeout_seconds=20)
     stored = client.apply(BASE)
     assert stored.changed and stored.sla.version == 1
@@ -559,10 +559,10 @@ class _BrokenRepository(InMemorySlaRepository):
 def test_an_unexpected_failure_is_internal_and_tells_no_internals() -> None:
     clock = FixedClock(NOW)
     source = _source()
-    manager = SlaManager(
+    manager = sla_services(
         _BrokenRepository(clock), source, source, InMemoryResultStore(), clock
     )
-    server = start_server(SlaManagerServicer(manager, clock), "127.0.0.1:0")
+    server = start_server(manager.servicer(clock), "127.0.0.1:0")
     try:
         with (
             SlaClient(f"127.0.0.1:{server.port}") as client,

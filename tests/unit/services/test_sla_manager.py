@@ -20,13 +20,10 @@ from adapters.in_memory.sla_repository import InMemorySlaRepository
 from monitoring_core.errors import InvalidSla, SlaNotFound
 from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.sla_manager import (
-    SeriesPrediction,
-    SlaManager,
-    SlaReport,
-)
+from monitoring_core.services.sla_predictions import SeriesPrediction, SlaReport
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.slo import Status
+from tests.support.sla_services import sla_services
 
 START = datetime(2026, 11, 27, 0, 0, tzinfo=UTC).timestamp()
 CROSSING = START + 6 * 3600  # the trending series reaches HI exactly here
@@ -54,7 +51,7 @@ class World:
         self.source.add(OTHER, _samples(lambda t: 5.0, 3))  # never selected
         self.store = InMemoryResultStore()
         self.predictions = InMemoryPredictionLog()
-        self.manager = SlaManager(
+        self.manager = sla_services(
             repository=InMemorySlaRepository(self.clock),
             source=self.source,
             samples=self.source,
@@ -71,19 +68,19 @@ class World:
             )
             for host in ("a", "b")
         )
-        self.manager.apply(SlaDraft(name="disks", objectives=objectives))
+        self.manager.definitions.apply(SlaDraft(name="disks", objectives=objectives))
 
     def forecast_at(self, when: float) -> SlaReport:
         """Move the clock, forecast like the ETL does, store, and predict."""
         at = datetime.fromtimestamp(when, UTC)
         self.clock.advance(when - self.clock.now().timestamp())
         infos = self.source.discover(
-            self.manager.forecast_targets(), at - timedelta(hours=1), at
+            self.manager.definitions.forecast_targets(), at - timedelta(hours=1), at
         )
         histories = self.source.history(infos, at - timedelta(hours=6), at, 60)
         forecasts = VectorizedEtsForecaster().forecast(histories, 10, at, {})
         self.store.write(forecasts)
-        return self.manager.predict("disks", 600)
+        return self.manager.predictions.predict("disks", 600)
 
 
 @pytest.fixture
@@ -156,7 +153,7 @@ def test_only_exactly_matched_series_are_judged(world: World) -> None:
 
 
 def test_without_a_forecast_the_status_rests_on_the_past(world: World) -> None:
-    report = world.manager.predict("disks", 600)
+    report = world.manager.predictions.predict("disks", 600)
     found = _series(report, CALM)
     assert found.prediction is None and found.forecast_made_at is None
     assert found.status is Status.OK
@@ -164,7 +161,7 @@ def test_without_a_forecast_the_status_rests_on_the_past(world: World) -> None:
 
 def test_violations_after_the_crossing_form_one_open_episode(world: World) -> None:
     world.clock.advance(1800 + 600)  # ten minutes after the crossing
-    (objective, calm) = world.manager.violations("disks", (3600,))
+    (objective, calm) = world.manager.judgement.violations("disks", (3600,))
     (window,) = objective.windows
     (series,) = window.series
     report = series.report
@@ -180,10 +177,10 @@ def test_selectors_matching_nothing_are_refused_unless_pending(world: World) -> 
         selector='disk_used_ratio{host="zz"}', hi=1, target=0.9, window="1h"
     )
     with pytest.raises(InvalidSla) as caught:
-        world.manager.apply(SlaDraft(name="lost", objectives=(lost,)))
+        world.manager.definitions.apply(SlaDraft(name="lost", objectives=(lost,)))
     assert "objectives[0].selector" in caught.value.fields
     with pytest.raises(SlaNotFound):
-        world.manager.get("lost")
+        world.manager.definitions.get("lost")
     pending = ObjectiveDraft(
         selector='disk_used_ratio{host="zz"}',
         hi=1,
@@ -191,14 +188,18 @@ def test_selectors_matching_nothing_are_refused_unless_pending(world: World) -> 
         window="1h",
         allow_pending=True,
     )
-    sla, changed = world.manager.apply(SlaDraft(name="lost", objectives=(pending,)))
+    sla, changed = world.manager.definitions.apply(
+        SlaDraft(name="lost", objectives=(pending,))
+    )
     assert changed and sla.version == 1
-    report = world.manager.predict("lost", 600)
+    report = world.manager.predictions.predict("lost", 600)
     assert report.status is Status.INSUFFICIENT_DATA
 
 
 def test_the_forecast_targets_are_every_objective_selector(world: World) -> None:
-    assert sorted(s.to_promql() for s in world.manager.forecast_targets()) == [
+    assert sorted(
+        s.to_promql() for s in world.manager.definitions.forecast_targets()
+    ) == [
         'disk_used_ratio{host="a"}',
         'disk_used_ratio{host="b"}',
     ]
@@ -207,14 +208,16 @@ def test_the_forecast_targets_are_every_objective_selector(world: World) -> None
 def test_predictions_are_recorded_and_scored_once_due(world: World) -> None:
     world.forecast_at(CROSSING - 5 * 60)  # recorded: an ETA near CROSSING
     made = world.clock.now()
-    assert world.manager.score("disks") == [
+    assert world.manager.predictions.score("disks") == [
         (0, PredictionScore()),
         (1, PredictionScore()),
     ]  # nothing due yet: the horizon has not passed
     world.clock.advance(15 * 60)
     recorded = world.predictions.between("disks", made, world.clock.now())
     assert {r.series for r in recorded} == {TRENDING, CALM}
-    (trending_score, calm_score) = (s for _, s in world.manager.score("disks"))
+    (trending_score, calm_score) = (
+        s for _, s in world.manager.predictions.score("disks")
+    )
     # The trending series crosses HI five minutes in: the last five of the ten
     # slices are excursions, and the one before may be too (the noise, 0.001,
     # exceeds the last minute's rise before the crossing, 0.0011); the forecast

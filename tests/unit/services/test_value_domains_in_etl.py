@@ -24,9 +24,10 @@ from monitoring_core.series import MetricKind, SeriesInfo, SeriesKey
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
-from monitoring_core.services.sla_manager import SeriesPrediction, SlaManager
+from monitoring_core.services.sla_predictions import SeriesPrediction
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.slo import AllowedRange, Side, predict
+from tests.support.sla_services import sla_services
 
 START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC).timestamp()
 HOURS = 6
@@ -155,7 +156,7 @@ def _predict_lo_zero(world: World, selector: str) -> SeriesPrediction:
     """An SLA ``lo: 0`` on the selected series, judged on the cycle's forecasts."""
     store = InMemoryResultStore()
     store.write(list(world.published().values()))
-    manager = SlaManager(
+    manager = sla_services(
         repository=InMemorySlaRepository(world.clock),
         source=world.source,
         samples=world.source,
@@ -163,8 +164,8 @@ def _predict_lo_zero(world: World, selector: str) -> SeriesPrediction:
         clock=world.clock,
     )
     objective = ObjectiveDraft(selector=selector, lo=0, hi=4, target=0.99, window="1h")
-    manager.apply(SlaDraft(name="floor", objectives=(objective,)))
-    (result,) = manager.predict("floor", 600).objectives
+    manager.definitions.apply(SlaDraft(name="floor", objectives=(objective,)))
+    (result,) = manager.predictions.predict("floor", 600).objectives
     (series,) = result.series
     assert series.prediction is not None
     return series
