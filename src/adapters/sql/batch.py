@@ -10,12 +10,8 @@ import sqlalchemy as sa
 from adapters.sql import rows as to_row
 from adapters.sql import tables
 from adapters.sql.rows import Row
-from monitoring_core.forecasts import Forecast, ForecastScore
-from monitoring_core.metadata import SeriesMetadata
-from monitoring_core.ports import Result
-from monitoring_core.runs import EtlRun
+from monitoring_core.results import Result, result_type
 from monitoring_core.series import MetricKind, SeriesKey
-from monitoring_core.windows import SeriesWindowStats
 
 _KEYS: dict[sa.Table, Callable[[Row], tuple[Any, ...]]] = {
     table: itemgetter(*[c.name for c in table.primary_key])
@@ -23,6 +19,15 @@ _KEYS: dict[sa.Table, Callable[[Row], tuple[Any, ...]]] = {
     if len(table.primary_key) > 1
 }
 _KEYS[tables.etl_runs] = lambda row: (row["run_id"],)
+
+STORED: dict[str, tuple[sa.Table, Callable[[Any], Iterable[Row]]]] = {
+    "window_stats": (tables.window_stats, to_row.window_stats_rows),
+    "metadata": (tables.series_metadata, lambda r: [to_row.metadata_row(r)]),
+    "forecast": (tables.forecasts, lambda r: [to_row.forecast_row(r)]),
+    "forecast_score": (tables.forecast_scores, lambda r: [to_row.score_row(r)]),
+    "etl_run": (tables.etl_runs, lambda r: [to_row.run_row(r)]),
+}
+"""The table of each result type and its rows, by tag."""
 
 
 class Batch:
@@ -37,25 +42,15 @@ class Batch:
             self._add(result)
 
     def _add(self, result: Result) -> None:
-        if isinstance(result, SeriesWindowStats):
-            self._see(result.series, result.kind, result.at)
-            rows, key = self._rows[tables.window_stats], _KEYS[tables.window_stats]
-            for row in to_row.window_stats_rows(result):
-                rows[key(row)] = row
-        elif isinstance(result, SeriesMetadata):
-            self._see(result.series, None, result.computed_at)
-            self._put(tables.series_metadata, to_row.metadata_row(result))
-        elif isinstance(result, Forecast):
-            self._see(result.series, None, result.made_at)
-            self._put(tables.forecasts, to_row.forecast_row(result))
-        elif isinstance(result, ForecastScore):
-            self._see(result.series, None, result.scored_at)
-            self._put(tables.forecast_scores, to_row.score_row(result))
-        elif isinstance(result, EtlRun):
-            self._put(tables.etl_runs, to_row.run_row(result))
-
-    def _put(self, table: sa.Table, row: Row) -> None:
-        self._rows[table][_KEYS[table](row)] = row
+        declared = result_type(result)
+        series = declared.series(result)
+        if series is not None:
+            kind = declared.series_kind(result)
+            self._see(series, kind, declared.seen_at(result))
+        table, to_rows = STORED[declared.tag]
+        rows, key = self._rows[table], _KEYS[table]
+        for row in to_rows(result):
+            rows[key(row)] = row
 
     def _see(self, key: SeriesKey, kind: MetricKind | None, seen: datetime) -> None:
         series_id = to_row.series_id(key)
