@@ -2,16 +2,17 @@
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
-from monitoring_core.ports import Result, ResultQueries, ResultStore
+from monitoring_core.ports import ResultQueries, ResultStore
+from monitoring_core.results import Result, tag_of
 from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
 from monitoring_core.windows import SeriesWindowStats
@@ -24,7 +25,6 @@ _MS = timedelta(milliseconds=1)
 _END = datetime.max.replace(tzinfo=UTC)
 History = dict[str, dict[int, Any]]
 """Series id -> key time in epoch ms -> what is stored."""
-Kept = SeriesMetadata | Forecast | ForecastScore
 
 
 def _ms(moment: datetime) -> int:
@@ -40,29 +40,39 @@ def _trunc_unix(seconds: float | None) -> float | None:
     return None if seconds is None else _ms(datetime.fromtimestamp(seconds, UTC)) / 1000
 
 
-def _check(results: Sequence[Result]) -> None:
-    for result in results:
-        texts = {"run id": result.run_id} if isinstance(result, EtlRun) else {}
-        if isinstance(result, Forecast | ForecastScore):
-            texts["model"] = result.model
-        if not isinstance(result, EtlRun):
-            texts["series name"] = result.series.name
-        for what, text in texts.items():
-            if len(text) > LIMITS[what]:
-                raise StoreUnavailable(f"refused: {what} longer than {LIMITS[what]}")
+def _series_texts(result: Any) -> dict[str, str]:
+    return {"series name": result.series.name}
 
 
-def _kept(result: Kept) -> tuple[str, Kept, datetime, datetime]:
-    """Where a result goes, as stored, under which key time, seen when."""
-    if isinstance(result, SeriesMetadata):
-        at = _trunc(result.computed_at)
-        return "metadata", attrs.evolve(result, computed_at=at), at, at
-    if isinstance(result, Forecast):
-        at = _trunc(result.made_at)
-        return "forecasts", attrs.evolve(result, made_at=at), at, at
+def _model_texts(result: Any) -> dict[str, str]:
+    return {"model": result.model, "series name": result.series.name}
+
+
+Stored = tuple[Any, datetime, datetime]
+"""A result as stored (times to the millisecond), its key time, when seen."""
+
+
+def _metadata(result: SeriesMetadata) -> Stored:
+    at = _trunc(result.computed_at)
+    return attrs.evolve(result, computed_at=at), at, at
+
+
+def _forecast(result: Forecast) -> Stored:
+    at = _trunc(result.made_at)
+    return attrs.evolve(result, made_at=at), at, at
+
+
+def _score(result: ForecastScore) -> Stored:
     made, scored = _trunc(result.forecast_made_at), _trunc(result.scored_at)
     kept = attrs.evolve(result, forecast_made_at=made, scored_at=scored)
-    return "scores", kept, made, scored
+    return kept, made, scored
+
+
+def _check(results: Sequence[Result]) -> None:
+    for result in results:
+        for what, text in KEPT[tag_of(result)].texts(result).items():
+            if len(text) > LIMITS[what]:
+                raise StoreUnavailable(f"refused: {what} longer than {LIMITS[what]}")
 
 
 def _windows(result: SeriesWindowStats) -> dict[int, Any]:
@@ -122,19 +132,23 @@ class InMemoryResultStore(ResultStore, ResultQueries):
                 self._keep(result)
 
     def _keep(self, result: Result) -> None:
-        if isinstance(result, EtlRun):
-            started, finished = _trunc(result.started_at), _trunc(result.finished_at)
-            run = attrs.evolve(result, started_at=started, finished_at=finished)
-            self._runs[run.run_id] = run
-        elif isinstance(result, SeriesWindowStats):
-            at = _trunc(result.at)
-            self._see(result.series, result.kind, at)
-            times = self._history["window_stats"].setdefault(result.series.id, {})
-            times.setdefault(_ms(at), {}).update(_windows(result))
-        else:
-            table, kept, at, seen = _kept(result)
-            self._see(result.series, None, seen)
-            self._history[table].setdefault(result.series.id, {})[_ms(at)] = kept
+        KEPT[tag_of(result)].keep(self, result)
+
+    def _keep_latest(self, history: str, stored: Stored) -> None:
+        kept, at, seen = stored
+        self._see(kept.series, None, seen)
+        self._history[history].setdefault(kept.series.id, {})[_ms(at)] = kept
+
+    def _keep_window_stats(self, result: SeriesWindowStats) -> None:
+        at = _trunc(result.at)
+        self._see(result.series, result.kind, at)
+        times = self._history["window_stats"].setdefault(result.series.id, {})
+        times.setdefault(_ms(at), {}).update(_windows(result))
+
+    def _keep_run(self, result: EtlRun) -> None:
+        started, finished = _trunc(result.started_at), _trunc(result.finished_at)
+        run = attrs.evolve(result, started_at=started, finished_at=finished)
+        self._runs[run.run_id] = run
 
     def _see(self, key: SeriesKey, kind: MetricKind | None, seen: datetime) -> None:
         old = self._series.get(key.id) or SeriesRecord(
@@ -221,6 +235,30 @@ class InMemoryResultStore(ResultStore, ResultQueries):
         """Raise StoreUnavailable when switched off."""
         with self._open():
             pass
+
+
+class _Kept(NamedTuple):
+    """How the store keeps one result type."""
+
+    texts: Callable[[Any], dict[str, str]]
+    """The texts a SQL column limits, by what they are (checked in this order)."""
+    keep: Callable[[InMemoryResultStore, Any], None]
+
+
+def _latest_in(
+    history: str, stored: Callable[[Any], Stored]
+) -> Callable[[InMemoryResultStore, Any], None]:
+    return lambda store, result: store._keep_latest(history, stored(result))
+
+
+KEPT = {
+    "window_stats": _Kept(_series_texts, InMemoryResultStore._keep_window_stats),
+    "metadata": _Kept(_series_texts, _latest_in("metadata", _metadata)),
+    "forecast": _Kept(_model_texts, _latest_in("forecasts", _forecast)),
+    "forecast_score": _Kept(_model_texts, _latest_in("scores", _score)),
+    "etl_run": _Kept(lambda r: {"run id": r.run_id}, InMemoryResultStore._keep_run),
+}
+"""How each result type is kept, by tag."""
 
 
 def _prune(history: History, cutoff: int) -> int:
