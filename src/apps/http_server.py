@@ -1,4 +1,4 @@
-"""Serving a WSGI app from a background thread (health, metrics, the all-in-one API)."""
+"""Serving HTTP from a background thread: health, metrics, the all-in-one API."""
 
 import json
 import logging
@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, start_http_server
 
 from apps.listen import address
 
@@ -91,3 +93,15 @@ def serve_in_background(app: Any, port: int, host: str) -> Iterator[int]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def metrics_server(port: int, registry: CollectorRegistry, host: str) -> Iterator[None]:
+    """``/metrics`` of ``registry`` on ``host:port`` until shutdown (0 = no server)."""
+    if port:
+        server, thread = start_http_server(port, addr=host, registry=registry)
+        log.info("serving /metrics on %s", address(host, server.server_port))
+        yield
+        server.shutdown()
+        thread.join(timeout=5)
+    else:
+        yield

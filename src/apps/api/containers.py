@@ -1,4 +1,8 @@
-"""Wiring of one API worker from its validated configuration."""
+"""Wiring of one API worker from its validated configuration.
+
+The only place the REST app is built; ``monitoring run`` composes this
+container with its own store and metrics registry (ADR 0024).
+"""
 
 from dependency_injector import containers, providers
 from prometheus_client import (
@@ -21,19 +25,30 @@ def multiprocess_exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
+def _cache_seconds(config: ApiConfig) -> float:
+    return config.cache_seconds
+
+
 class ApiContainer(containers.DeclarativeContainer):
     """A SQL store read through ``ResultQueries``, behind the Falcon app."""
 
     config = providers.Dependency(instance_of=ApiConfig)
     store = providers.Resource(sql_store, config.provided.database_url)
+    clock = providers.Singleton(SystemClock)
+    registry = providers.Singleton(CollectorRegistry)
+    """Where request metrics are registered."""
+    exposition = providers.Object(multiprocess_exposition)
+    """What ``/metrics`` serves; None serves ``registry``."""
+    # A worker reuses a single-series read this long (default 5 s: far below
+    # an ETL cycle); ``Cache-Control: no-cache`` skips it.
+    cache_seconds = providers.Callable(_cache_seconds, config)
     app = providers.Singleton(
         create_app,
         store,
-        providers.Singleton(SystemClock),
+        clock,
         config.provided.token,
-        exposition=providers.Object(multiprocess_exposition),
-        # A worker reuses a single-series read this long (default 5 s: far
-        # below an ETL cycle); ``Cache-Control: no-cache`` skips it.
-        cache_seconds=config.provided.cache_seconds,
+        registry=registry,
+        exposition=exposition,
+        cache_seconds=cache_seconds,
         windows=config.provided.windows,
     )

@@ -1,10 +1,14 @@
-"""Wiring of the ETL service from its validated configuration."""
+"""Wiring of the ETL service from its validated configuration.
 
-import logging
+The only place the ETL's use cases are built; ``monitoring run`` composes this
+container and overrides its transport (ADR 0024).
+"""
+
+import threading
 from collections.abc import Iterator
 
 from dependency_injector import containers, providers
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from adapters.forecasting.ets import VectorizedEtsForecaster
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
@@ -16,28 +20,15 @@ from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.system.clock import SystemClock
 from apps.etl.config import EtlConfig
-from apps.listen import address
+from apps.etl.runner import EtlRunner
+from apps.http_server import metrics_server
 from monitoring_core.ports import Forecaster, ForecastTargets
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 
-log = logging.getLogger(__name__)
-
 
 def forecaster_for(engine: str) -> Forecaster:
     return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
-
-
-def metrics_server(port: int, registry: CollectorRegistry, host: str) -> Iterator[None]:
-    if port:
-        server, thread = start_http_server(port, addr=host, registry=registry)
-        bound = address(host, server.server_port)
-        log.info("serving /metrics on %s", bound)
-        yield
-        server.shutdown()
-        thread.join(timeout=5)
-    else:
-        yield
 
 
 def _topic(config: EtlConfig) -> Iterator[None]:
@@ -85,6 +76,7 @@ class EtlContainer(containers.DeclarativeContainer):
     )
     forecaster = providers.Singleton(forecaster_for, config.provided.forecast_engine)
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)
+    targets = providers.Singleton(_targets, config)
     metadata = providers.Singleton(
         MetadataJob, source, analyzer, config.provided.settings
     )
@@ -97,5 +89,14 @@ class EtlContainer(containers.DeclarativeContainer):
         telemetry=telemetry,
         clock=clock,
         settings=config.provided.settings,
-        targets=providers.Singleton(_targets, config),
+        targets=targets,
+    )
+    stop = providers.Singleton(threading.Event)
+    runner = providers.Singleton(
+        EtlRunner,
+        cycle,
+        config.provided.cycle_seconds,
+        config.provided.metadata_seconds,
+        stop,
+        metadata_retry_seconds=config.provided.metadata_retry_seconds,
     )

@@ -2,12 +2,10 @@
 
 import logging
 import sys
-import threading
 
 from apps.env import ConfigError
 from apps.etl.config import load_etl_config
 from apps.etl.containers import EtlContainer
-from apps.etl.runner import EtlRunner
 from apps.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -28,15 +26,8 @@ def run(once: bool) -> int:
         "Results waiting for a Kafka acknowledgement.",
         lambda: publisher.pending,
     )
-    stop = threading.Event()
-    stop_on_signals(stop)
-    runner = EtlRunner(
-        container.cycle(),
-        config.cycle_seconds,
-        config.metadata_seconds,
-        stop,
-        metadata_retry_seconds=config.metadata_retry_seconds,
-    )
+    stop_on_signals(container.stop())
+    runner = container.runner()
     try:
         if not once:
             runner.run_forever()

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 
 from apps.env import ConfigError
-from apps.etl.runner import EtlRunner
 from apps.http_server import bound, make_wsgi_server
 from apps.listen import address, url_host, warn_if_exposed
 from apps.logs import use_human_format
@@ -75,35 +74,28 @@ def run() -> int:
         return 2
     use_human_format()
     container = AllInOneContainer(config=config)
-    stop = threading.Event()
-    stop_on_signals(stop)
+    stop_on_signals(container.etl.stop())
     try:
         container.init_resources()
-        http = make_wsgi_server(container.app(), config.api.host, config.api.port)
+        http = make_wsgi_server(container.api.app(), config.api.host, config.api.port)
     except (MonitoringError, RuntimeError, OSError) as exc:
         print(f"monitoring run: cannot start: {exc}", file=sys.stderr)
         container.shutdown_resources()
         return 1
-    storage = _thread(container.storage().run, "storage")
+    storage = _thread(container.storage.runner().run, "storage")
     serving = _thread(http.serve_forever, "rest-api")
-    api, grpc = bound(http), address(config.sla.host, container.grpc_server().port)
+    api, grpc = bound(http), address(config.sla.host, container.sla.server().port)
     print(banner(config, api, grpc), file=sys.stderr, flush=True)
     _warn_if_exposed(config, api, grpc)
-    etl = EtlRunner(
-        container.cycle(),
-        config.etl.cycle_seconds,
-        config.etl.metadata_seconds,
-        stop,
-        metadata_retry_seconds=config.etl.metadata_retry_seconds,
-    )
     try:
-        etl.run_forever()  # returns once ``stop`` is set and the cycle is done
+        # Returns once ``stop`` is set and the cycle is done.
+        container.etl.runner().run_forever()
     finally:
         _drain(container)
-        container.storage_stop().set()
+        container.storage.stop().set()
         storage.join(timeout=30)
         http.shutdown()
         serving.join(timeout=5)
         container.shutdown_resources()
-    log.info("stopped; %d results stored", container.storage().stored)
+    log.info("stopped; %d results stored", container.storage.runner().stored)
     return 0

@@ -1,4 +1,8 @@
-"""Wiring of the SLA manager from its validated configuration."""
+"""Wiring of the SLA manager from its validated configuration.
+
+The only place the SLA manager's services are built; ``monitoring run``
+composes this container and overrides its transport (ADR 0024).
+"""
 
 from collections.abc import Iterator
 
@@ -16,7 +20,7 @@ from adapters.sql.prediction_log import sql_prediction_log
 from adapters.sql.result_store import sql_store
 from adapters.sql.sla_repository import sql_sla_repository
 from adapters.system.clock import SystemClock
-from apps.etl.containers import metrics_server
+from apps.http_server import metrics_server
 from apps.listen import address
 from apps.sla.config import SlaManagerConfig
 from monitoring_core.services.sla_definitions import SlaDefinitions

@@ -1,4 +1,8 @@
-"""Wiring of the storage service from its validated configuration."""
+"""Wiring of the storage service from its validated configuration.
+
+The only place the storage use cases are built; ``monitoring run`` composes
+this container and overrides its transport (ADR 0024).
+"""
 
 import threading
 from collections.abc import Iterator
@@ -31,6 +35,7 @@ class StorageContainer(containers.DeclarativeContainer):
 
     config = providers.Dependency(instance_of=StorageConfig)
     stop = providers.Singleton(threading.Event)
+    clock = providers.Singleton(SystemClock)
     prepared = providers.Resource(_prepare, config)
     store = providers.Resource(sql_store, config.provided.database_url)
     feed = providers.Resource(
@@ -57,7 +62,7 @@ class StorageContainer(containers.DeclarativeContainer):
         feed=feed,
         store=store,
         telemetry=telemetry,
-        clock=providers.Singleton(SystemClock),
+        clock=clock,
         retention_seconds=config.provided.retention_seconds,
         prune_every_seconds=config.provided.prune_every_seconds,
         stop=stop,
