@@ -21,7 +21,7 @@ from monitoring_core.errors import (
     VersionConflict,
 )
 from monitoring_core.selectors import MatchOp, Selector, parse_selector
-from monitoring_core.slo import AllowedRange
+from monitoring_core.slo import AllowedRange, ObjectiveKind
 
 NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
 """Like a Kubernetes object name: lower case, digits, ``.``, ``_`` and ``-``."""
@@ -92,6 +92,11 @@ class Objective:
     window_seconds: int
     slice_seconds: int = 60
     allow_pending: bool = False
+
+    @property
+    def kind(self) -> ObjectiveKind:
+        """What the SLO maths judges the series by: here the allowed range."""
+        return self.allowed
 
     def describe(self) -> str:
         """One line, e.g. ``node_load1{instance="a"} in [0, 4] 99 % over 12h``."""

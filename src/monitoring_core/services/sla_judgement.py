@@ -99,7 +99,7 @@ class SlaJudgement:
             (
                 s.key,
                 slice_samples(
-                    s.samples, start, end, objective.slice_seconds, objective.allowed
+                    s.samples, start, end, objective.slice_seconds, objective.kind
                 ),
             )
             for s in sorted(found, key=_by_key)
@@ -109,7 +109,7 @@ class SlaJudgement:
         """The window report of one series' slices."""
         return evaluate_window(
             slices,
-            objective.allowed,
+            objective.kind,
             objective.target,
             objective.slice_seconds,
             self._coverage_floor,

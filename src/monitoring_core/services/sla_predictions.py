@@ -157,7 +157,7 @@ class PredictionService:
         if forecast is not None:
             prediction = predict(
                 forecast.points,
-                objective.allowed,
+                objective.kind,
                 now=end,
                 horizon_seconds=horizon,
                 slice_seconds=objective.slice_seconds,
