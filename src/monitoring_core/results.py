@@ -84,6 +84,7 @@ RESULT_TYPES = (
 """Every result type, in the order the topic's documentation lists them."""
 
 TAGS = tuple(t.tag for t in RESULT_TYPES)
+BY_TAG = {t.tag: t for t in RESULT_TYPES}
 _BY_CLASS = {t.cls: t for t in RESULT_TYPES}
 
 

@@ -12,7 +12,7 @@ from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.ports import ResultQueries, ResultStore
-from monitoring_core.results import Result, tag_of
+from monitoring_core.results import Result, result_type, tag_of
 from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
 from monitoring_core.windows import SeriesWindowStats
@@ -70,7 +70,7 @@ def _score(result: ForecastScore) -> Stored:
 
 def _check(results: Sequence[Result]) -> None:
     for result in results:
-        for what, text in KEPT[tag_of(result)].texts(result).items():
+        for what, text in _kept(tag_of(result)).texts(result).items():
             if len(text) > LIMITS[what]:
                 raise StoreUnavailable(f"refused: {what} longer than {LIMITS[what]}")
 
@@ -132,7 +132,16 @@ class InMemoryResultStore(ResultStore, ResultQueries):
                 self._keep(result)
 
     def _keep(self, result: Result) -> None:
-        KEPT[tag_of(result)].keep(self, result)
+        _kept(tag_of(result)).keep(self, result)
+
+    def _keep_plain(self, result: Any) -> None:
+        declared = result_type(result)
+        seen = _trunc(declared.seen_at(result))
+        series = declared.series(result)
+        if series is not None:
+            self._see(series, None, seen)
+        times = self._history.setdefault(declared.tag, {})
+        times.setdefault(declared.key(result), {})[_ms(seen)] = _truncated(result)
 
     def _keep_latest(self, history: str, stored: Stored) -> None:
         kept, at, seen = stored
@@ -258,7 +267,22 @@ KEPT = {
     "forecast_score": _Kept(_model_texts, _latest_in("scores", _score)),
     "etl_run": _Kept(lambda r: {"run id": r.run_id}, InMemoryResultStore._keep_run),
 }
-"""How each result type is kept, by tag."""
+"""How each result type is kept, by tag; a type without an entry is kept by its
+key and key time (``_keep_plain``), as the SQL store keeps it by default."""
+
+
+def _kept(tag: str) -> _Kept:
+    return KEPT.get(tag) or _Kept(lambda _: {}, InMemoryResultStore._keep_plain)
+
+
+def _truncated(result: Any) -> Any:
+    """Every time of a result to the millisecond."""
+    times = {
+        f.name: _trunc(value)
+        for f in attrs.fields(type(result))
+        if isinstance(value := getattr(result, f.name), datetime)
+    }
+    return attrs.evolve(result, **times)
 
 
 def _prune(history: History, cutoff: int) -> int:

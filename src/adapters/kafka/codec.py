@@ -63,13 +63,14 @@ DATA: dict[str, Callable[[Any], dict[str, Any]]] = {
     "forecast_score": _fields,
     "etl_run": _etl_run,
 }
-"""The ``data`` of each result type's message, by tag."""
+"""The ``data`` of each result type's message, by tag; a type without an entry
+is written field by field (``_fields``)."""
 
 
 def encode(result: Result, computed_at: datetime) -> tuple[str, dict[str, Any]]:
     """The Kafka key and the JSON envelope of a result."""
     declared = result_type(result)
-    data = DATA[declared.tag](result)
+    data = DATA.get(declared.tag, _fields)(result)
     about = declared.series(result)
     series = None if about is None else series_ref(about)
     envelope = {

@@ -32,7 +32,7 @@ from monitoring_core.metadata import (
     Stationarity,
     StationarityTest,
 )
-from monitoring_core.results import TAGS, Result
+from monitoring_core.results import BY_TAG, TAGS, Result
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind, SeriesKey
 from monitoring_core.windows import SeriesWindowStats, WindowStats
@@ -133,9 +133,12 @@ def _run(_: None, data: dict[str, Any]) -> EtlRun:
     return _converter.structure(fields, EtlRun)
 
 
-def _structured(cls: type[Result]) -> Callable[[SeriesKey, dict[str, Any]], Result]:
-    def structure(key: SeriesKey, data: dict[str, Any]) -> Result:
-        return _converter.structure({**data, "series": key}, cls)
+def _structured(
+    cls: type[Result],
+) -> Callable[[SeriesKey | None, dict[str, Any]], Result]:
+    def structure(key: SeriesKey | None, data: dict[str, Any]) -> Result:
+        fields = data if key is None else {**data, "series": key}
+        return _converter.structure(fields, cls)
 
     return structure
 
@@ -148,7 +151,8 @@ CHECKED: dict[str, Callable[[Any, dict[str, Any]], Result]] = {
     "etl_run": _run,
 }
 """The checked path's result of each type, by tag, from its series and data
-(the schemas require a series for every type but ``etl_run``)."""
+(the schemas require a series for every type but ``etl_run``); a type without
+an entry is structured field by field from its data (``_structured``)."""
 
 
 def _series(raw: dict[str, Any] | None) -> SeriesKey | None:
@@ -190,7 +194,8 @@ def _checked(payload: bytes) -> Result:
     """The reference path: ``json.loads``, the compiled JSON Schema, the result."""
     body = _envelope(payload)
     try:
-        structure = CHECKED[body["type"]]
+        tag = body["type"]
+        structure = CHECKED.get(tag) or _structured(BY_TAG[tag].cls)
         return structure(_series(body["series"]), body["data"])
     except MessageRejected:
         raise
@@ -375,7 +380,8 @@ FAST: dict[str, Callable[[Any], Result]] = {
     "forecast_score": _fast_score,
     "etl_run": lambda m: _fast_run(m.data),
 }
-"""The fast path's result of each type, by tag, from its ``wire`` Struct."""
+"""The fast path's result of each type, by tag, from its ``wire`` Struct; a
+type without a Struct decodes on the checked path (slower, same result)."""
 _FAST_BY_STRUCT = {wire.TYPES[tag]: build for tag, build in FAST.items()}
 
 

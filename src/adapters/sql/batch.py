@@ -2,9 +2,11 @@
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from enum import Enum
 from operator import itemgetter
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from adapters.sql import rows as to_row
@@ -27,7 +29,27 @@ STORED: dict[str, tuple[sa.Table, Callable[[Any], Iterable[Row]]]] = {
     "forecast_score": (tables.forecast_scores, lambda r: [to_row.score_row(r)]),
     "etl_run": (tables.etl_runs, lambda r: [to_row.run_row(r)]),
 }
-"""The table of each result type and its rows, by tag."""
+"""The table of each result type and its rows, by tag; a type without an entry
+goes to the table named by its tag, one row of its fields (``plain_rows``)."""
+
+
+def _column(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_row.ms(value)
+    return value.value if isinstance(value, Enum) else value
+
+
+def plain_rows(result: Any) -> list[Row]:
+    """One row of a result's fields: times in epoch ms, enums by value, the
+    series by its id (``series_id``)."""
+    row = {f.name: _column(getattr(result, f.name)) for f in attrs.fields(type(result))}
+    series = row.pop("series", None)
+    return [row if series is None else {"series_id": to_row.series_id(series), **row}]
+
+
+def stored(tag: str) -> tuple[sa.Table, Callable[[Any], Iterable[Row]]]:
+    """Where a result type's rows go and how they are made."""
+    return STORED.get(tag) or (tables.metadata.tables[tag], plain_rows)
 
 
 class Batch:
@@ -47,7 +69,7 @@ class Batch:
         if series is not None:
             kind = declared.series_kind(result)
             self._see(series, kind, declared.seen_at(result))
-        table, to_rows = STORED[declared.tag]
+        table, to_rows = stored(declared.tag)
         rows, key = self._rows[table], _KEYS[table]
         for row in to_rows(result):
             rows[key(row)] = row

@@ -10,7 +10,8 @@ from adapters.in_memory.result_store import KEPT
 from adapters.kafka import wire
 from adapters.kafka.codec import DATA, encode
 from adapters.kafka.decoding import CHECKED, FAST
-from adapters.sql.batch import STORED
+from adapters.sql import tables
+from adapters.sql.batch import STORED, stored
 from monitoring_core.results import RESULT_TYPES, TAGS, Result, result_type
 from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey
@@ -22,6 +23,23 @@ def test_the_registry_declares_each_member_of_the_result_union_once() -> None:
     assert len(set(TAGS)) == len(TAGS)
 
 
+@pytest.mark.parametrize("tag", TAGS)
+def test_every_declared_type_has_a_history_table_the_store_writes_and_prunes(
+    tag: str,
+) -> None:
+    table, _ = stored(tag)
+    assert table in tables.HISTORY
+
+
+@pytest.mark.parametrize(
+    ("edge", "table"), [("sql batch", STORED), ("in-memory store", KEPT)]
+)
+def test_storing_tables_name_only_declared_tags(
+    edge: str, table: dict[str, object]
+) -> None:
+    assert set(table) <= set(TAGS), edge
+
+
 @pytest.mark.parametrize(
     ("edge", "table"),
     [
@@ -29,14 +47,16 @@ def test_the_registry_declares_each_member_of_the_result_union_once() -> None:
         ("kafka checked decoding", CHECKED),
         ("kafka fast decoding", FAST),
         ("kafka wire structs", wire.TYPES),
-        ("sql batch", STORED),
-        ("in-memory store", KEPT),
     ],
 )
-def test_every_edge_has_exactly_one_entry_per_declared_tag(
+def test_kafka_tables_name_only_declared_tags(
     edge: str, table: dict[str, object]
 ) -> None:
-    assert sorted(table) == sorted(TAGS), edge
+    assert set(table) <= set(TAGS), edge
+
+
+def test_the_fast_path_has_a_wire_struct_for_each_type_it_builds() -> None:
+    assert sorted(FAST) == sorted(wire.TYPES)
 
 
 def test_every_declared_tag_has_a_published_json_schema() -> None:
