@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from apps.env import ConfigError
-from apps.settings import LOG_LEVEL
+from apps.settings import DEFAULT_SLA_ADDRESS, LOG_LEVEL, SLA_ADDRESS
 
 SHARED = "Shared by the services that read Prometheus or the database"
 
@@ -80,7 +80,7 @@ SERVICES = {
     "etl": ServiceSettings(
         "apps.etl.config:load_etl_config",
         (SHARED, "ETL", "SLA client"),
-        {"MONITORING_SLA_ADDRESS": "127.0.0.1:50051"},
+        {SLA_ADDRESS: DEFAULT_SLA_ADDRESS},
     ),
     "storage": ServiceSettings(
         "apps.storage.config:load_storage_config", (SHARED, "Storage")

@@ -14,6 +14,10 @@ from adapters.grpc.client import SlaClient
 from apps.env import Env
 
 LOG_LEVEL = "MONITORING_LOG_LEVEL"
+API_TOKEN = "MONITORING_API_TOKEN"
+"""Read by the REST API's loader; named in the exposure warnings of two commands."""
+SLA_TOKEN = "MONITORING_SLA_TOKEN"
+SLA_ADDRESS = "MONITORING_SLA_ADDRESS"
 DEFAULT_WINDOWS = "1h,3h,12h"
 BIND_HOST = "MONITORING_BIND_HOST"
 DEFAULT_BIND_HOST = "127.0.0.1"
@@ -102,10 +106,7 @@ def load_kafka_settings(env: Env) -> KafkaSettings:
 def read_sla_token(env: Env) -> str | None:
     """``MONITORING_SLA_TOKEN``: required by the SLA manager, sent by its clients."""
     return (
-        env.text(
-            "MONITORING_SLA_TOKEN", "", TOKEN_PATTERN, "printable ASCII without spaces"
-        )
-        or None
+        env.text(SLA_TOKEN, "", TOKEN_PATTERN, "printable ASCII without spaces") or None
     )
 
 
@@ -137,7 +138,7 @@ def read_sla_client_settings(env: Env, default_address: str) -> SlaClientSetting
     Problems are collected in ``env.errors``.
     """
     address = env.text(
-        "MONITORING_SLA_ADDRESS", default_address, f"({ADDRESS_PATTERN})?", "host:port"
+        SLA_ADDRESS, default_address, f"({ADDRESS_PATTERN})?", "host:port"
     )
     token = read_sla_token(env)
     ca = env.text("MONITORING_SLA_TLS_CA", "")

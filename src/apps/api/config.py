@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import attrs
 
 from apps.env import Env
-from apps.settings import read_bind_host, read_database_url, read_windows
+from apps.settings import API_TOKEN, read_bind_host, read_database_url, read_windows
 
 DEFAULT_CACHE_SECONDS = 5
 """How long a worker reuses a single-series read by default: far below a cycle."""
@@ -44,7 +44,7 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
             maximum=300,
         ),
         token=env.text(
-            "MONITORING_API_TOKEN",
+            API_TOKEN,
             "",
             r"[\x21-\x7e]{0,512}",
             "printable ASCII without spaces",

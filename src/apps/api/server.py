@@ -11,6 +11,7 @@ from prometheus_client import multiprocess
 from apps.api.config import ApiConfig
 from apps.api.containers import ApiContainer
 from apps.listen import address, warn_if_exposed
+from apps.settings import API_TOKEN
 
 log = logging.getLogger(__name__)
 REQUEST_LINE_LIMIT = 8190
@@ -81,9 +82,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
             bound = address(host, port)
             log.info("REST API listening on %s", bound)
             token = self._config.token
-            warn_if_exposed(
-                log, "the REST API", bound, host, "MONITORING_API_TOKEN", token
-            )
+            warn_if_exposed(log, "the REST API", bound, host, API_TOKEN, token)
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
         if self._container is not None:

@@ -17,6 +17,7 @@ from apps.listen import address, url_host, warn_if_exposed
 from apps.logs import use_human_format
 from apps.run.config import RunConfig, load_run_config
 from apps.run.containers import AllInOneContainer
+from apps.settings import API_TOKEN, SLA_TOKEN
 from apps.signals import stop_on_signals
 from monitoring_core.errors import MonitoringError
 
@@ -60,9 +61,9 @@ def banner(config: RunConfig, api: str, grpc: str) -> str:
 
 def _warn_if_exposed(config: RunConfig, api: str, grpc: str) -> None:
     host, token = config.api.host, config.api.token
-    warn_if_exposed(log, "the REST API", api, host, "MONITORING_API_TOKEN", token)
+    warn_if_exposed(log, "the REST API", api, host, API_TOKEN, token)
     host, token = config.sla.host, config.sla.token
-    warn_if_exposed(log, "the SLA manager", grpc, host, "MONITORING_SLA_TOKEN", token)
+    warn_if_exposed(log, "the SLA manager", grpc, host, SLA_TOKEN, token)
 
 
 def run() -> int:

@@ -6,6 +6,7 @@ import threading
 
 from apps.env import ConfigError
 from apps.listen import address, warn_if_exposed
+from apps.settings import SLA_TOKEN
 from apps.signals import stop_on_signals
 from apps.sla.config import load_sla_manager_config
 from apps.sla.containers import SlaManagerContainer
@@ -37,9 +38,7 @@ def run() -> int:
         "TLS" if config.tls_cert else "plaintext",
         "token required" if config.token else "no token",
     )
-    warn_if_exposed(
-        log, "the SLA manager", bound, config.host, "MONITORING_SLA_TOKEN", config.token
-    )
+    warn_if_exposed(log, "the SLA manager", bound, config.host, SLA_TOKEN, config.token)
     try:
         stop.wait()
     finally:
