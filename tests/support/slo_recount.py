@@ -1,8 +1,8 @@
 """An independent recount of time-slice SLO figures from raw samples.
 
 Written from the definitions (docs: /work/shared/reference/slo-semantics.md and
-the rules in ``monitoring_core.slo``'s module docstring) without importing that
-module, in integer milliseconds, so that it can be a reference for it. Episodes
+the rules in the module docstrings of the ``monitoring_core.slo`` package) without
+importing it, in integer milliseconds, so that it can be a reference for it. Episodes
 are found differently: bad slices are grouped when they have the same side and
 only unmeasured slices lie between them.
 """
