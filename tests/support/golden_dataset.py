@@ -9,6 +9,7 @@ the product's bytes are kept as they are, never re-serialized.
 Construction goes through ``tests.support.golden_wiring`` only.
 """
 
+import json
 import math
 import tempfile
 from collections.abc import Callable, Iterator
@@ -300,6 +301,58 @@ def kafka_outputs() -> Outputs:
     return out
 
 
+def _bad_messages(valid: list[bytes]) -> dict[str, bytes]:
+    """Messages the storage service must refuse, each with its own reason."""
+    stats, forecast = json.loads(valid[0]), json.loads(valid[len(window_stats())])
+    assert stats["type"] == "window_stats" and forecast["type"] == "forecast"
+
+    def changed(body: dict[str, Any], path: tuple[str, ...], value: Any) -> bytes:
+        body = json.loads(json.dumps(body))
+        inner = body
+        for step in path[:-1]:
+            inner = inner[step]
+        inner[path[-1]] = value
+        return json.dumps(body).encode()
+
+    return {
+        "not-json": b"{not json",
+        "not-utf8": b"\xff\xfe",
+        "not-an-object": b"[1, 2]",
+        "schema-2": changed(stats, ("schema",), 2),
+        "unknown-type": changed(stats, ("type",), "alert"),
+        "count-text": changed(stats, ("data", "windows"), [{"count": "x"}]),
+        "series-id": changed(stats, ("series", "id"), "0123456789abcdef"),
+        "bad-time": changed(forecast, ("data", "made_at"), "yesterday"),
+        "bad-kind": changed(forecast, ("data", "kind"), "sparkline"),
+        "no-points": changed(forecast, ("data", "points"), None),
+        "too-large": b" " * (4 * 1024 * 1024),
+    }
+
+
+def kafka_decoded_outputs() -> Outputs:
+    """What the storage service reads back from each message, re-encoded.
+
+    Also a forecast without ``kind`` and ``value_kind`` (an ETL older than
+    ADR 0016) and messages it must refuse, with their reasons.
+    """
+    computed_at = NOW + timedelta(milliseconds=1234.5)
+    valid = [w.kafka_message(r, computed_at)[1] for r in results()]
+    old = json.loads(valid[len(window_stats())])
+    del old["data"]["kind"], old["data"]["value_kind"]
+    payloads = {f"{n:02d}": v for n, v in enumerate(valid)}
+    payloads["old-forecast"] = json.dumps(old).encode()
+    payloads.update({f"bad-{k}": v for k, v in _bad_messages(valid).items()})
+    out: Outputs = {}
+    for name, payload in payloads.items():
+        read = w.kafka_decoded(payload)
+        if isinstance(read, str):
+            text = read.encode() + b"\n"
+        else:
+            text = w.kafka_message(read, computed_at)[1] + b"\n"
+        out[f"kafka-decoded/{name}.txt"] = text
+    return out
+
+
 def _cell(value: object) -> str:
     if isinstance(value, bytes):
         return "x'" + value.hex() + "'"
@@ -515,6 +568,7 @@ def outputs(folder: Path | None = None) -> Outputs:
         with tempfile.TemporaryDirectory() as scratch:
             return outputs(Path(scratch))
     out = kafka_outputs()
+    out.update(kafka_decoded_outputs())
     for name, backend, clock in _backends(folder):
         backend.write(results())
         out.update(sla_outputs(backend, clock, name, folder))

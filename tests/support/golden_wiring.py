@@ -28,6 +28,7 @@ from adapters.in_memory.prediction_log import InMemoryPredictionLog
 from adapters.in_memory.result_store import InMemoryResultStore
 from adapters.in_memory.sla_repository import InMemorySlaRepository
 from adapters.kafka.codec import encode, to_bytes
+from adapters.kafka.decoding import MessageRejected, decode
 from adapters.rest.api import create_app
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
@@ -48,6 +49,7 @@ __all__ = [
     "SlaDraft",
     "ValueDomain",
     "cli",
+    "kafka_decoded",
     "kafka_message",
     "memory_backend",
     "pb",
@@ -62,6 +64,14 @@ def kafka_message(result: Result, computed_at: datetime) -> tuple[str, bytes]:
     """The Kafka key and value bytes the publisher sends for ``result``."""
     key, envelope = encode(result, computed_at)
     return key, to_bytes(envelope)
+
+
+def kafka_decoded(payload: bytes) -> Result | str:
+    """The result the storage service reads from a message, or why it refuses it."""
+    try:
+        return decode(payload)
+    except MessageRejected as exc:
+        return f"rejected: {exc}"
 
 
 @attrs.define
