@@ -548,6 +548,34 @@ def sla_outputs(backend: Any, clock: Any, prefix: str, folder: Path) -> Outputs:
     return out
 
 
+COMMANDS = ("etl", "storage", "api", "run", "sla-manager")
+BAD_SETTINGS = {
+    "MONITORING_DATABASE_URL": "bogus",
+    "MONITORING_PROMETHEUS_URL": "ftp://x",
+    "MONITORING_KAFKA_BOOTSTRAP": " ",
+    "MONITORING_WINDOWS": "7x",
+    "MONITORING_BIND_HOST": "not a host",
+    "MONITORING_SLA_TOKEN": " ",
+    "MONITORING_METRICS_PORT": "99999",
+}
+"""Each service refuses to start with these, naming every one it reads."""
+
+
+def command_outputs() -> Outputs:
+    """``--help`` of every command, and each service's configuration error."""
+    helps = [[], *([c] for c in (*COMMANDS, "sla", "db")), ["sla", "apply"]]
+    helps += [["db", "upgrade"], ["sla", "violations"], ["sla", "predict"]]
+    out: Outputs = {}
+    for argv in helps:
+        name = "-".join(["monitoring", *argv])
+        out[f"commands/{name}-help.txt"] = _cli_answer([*argv, "--help"])
+    for command in COMMANDS:
+        code, stdout, stderr = w.cli([command], BAD_SETTINGS)
+        text = f"exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+        out[f"commands/{command}-invalid-configuration.txt"] = text.encode()
+    return out
+
+
 def _backends(folder: Path) -> Iterator[tuple[str, Any, Any]]:
     for name in ("sqlite", "memory"):
         clock = w.FixedClock(START)
@@ -569,6 +597,7 @@ def outputs(folder: Path | None = None) -> Outputs:
             return outputs(Path(scratch))
     out = kafka_outputs()
     out.update(kafka_decoded_outputs())
+    out.update(command_outputs())
     for name, backend, clock in _backends(folder):
         backend.write(results())
         out.update(sla_outputs(backend, clock, name, folder))

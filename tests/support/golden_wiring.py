@@ -9,7 +9,7 @@ to make a change pass (see ``tests/golden/README.md``).
 import contextlib
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -152,17 +152,29 @@ def served(manager: Any, clock: FixedClock) -> Iterator[tuple[str, Any]]:
         server.stop(0)
 
 
-def cli(argv: Sequence[str]) -> tuple[int, str, str]:
-    """``monitoring <argv>`` in-process: exit code, stdout and stderr."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MONITORING_SLA")}
+def cli(
+    argv: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[int, str, str]:
+    """``monitoring <argv>`` in-process: exit code, stdout and stderr.
+
+    Only ``env`` of the ``MONITORING_*`` variables is set meanwhile, and help
+    text is wrapped at 100 columns whatever the terminal.
+    """
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MONITORING_")}
+    saved["COLUMNS"] = os.environ.get("COLUMNS", "")
     for name in saved:
-        del os.environ[name]
+        os.environ.pop(name, None)
+    os.environ.update({"COLUMNS": "100", **(env or {})})
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli_main(list(argv))
+    except SystemExit as exc:  # argparse's --help and usage errors
+        code = exc.code if isinstance(exc.code, int) else 1
     finally:
-        os.environ.update(saved)
+        for name in [*(env or {}), "COLUMNS"]:
+            os.environ.pop(name, None)
+        os.environ.update({k: v for k, v in saved.items() if v})
     return code, out.getvalue(), err.getvalue()
 
 
