@@ -14,9 +14,18 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, start_http_server
 
 from apps.listen import address
+from monitoring_core.errors import MonitoringError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+
+
+class ListenError(MonitoringError):
+    """A listener could not bind its address (in use, not local, no permission)."""
+
+    def __init__(self, what: str, host: str, port: int, exc: OSError) -> None:
+        reason = (exc.strerror or str(exc)).lower()
+        super().__init__(f"cannot listen on {address(host, port)} for {what}: {reason}")
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -60,16 +69,21 @@ class _ThreadingServer6(_ThreadingServer):
     address_family = socket.AF_INET6
 
 
-def make_wsgi_server(app: Any, host: str, port: int) -> WSGIServer:
+def make_wsgi_server(
+    app: Any, host: str, port: int, what: str = "the REST API"
+) -> WSGIServer:
     """A threading WSGI server bound to ``host:port`` (IPv4 or IPv6, port 0 = any).
 
     Raises:
-        OSError: the address could not be bound.
+        ListenError: the address could not be bound.
     """
     server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
-    return make_server(
-        host, port, app, server_class=server_class, handler_class=QuietHandler
-    )
+    try:
+        return make_server(
+            host, port, app, server_class=server_class, handler_class=QuietHandler
+        )
+    except OSError as exc:
+        raise ListenError(what, host, port, exc) from exc
 
 
 def bound(server: WSGIServer) -> str:
@@ -84,7 +98,7 @@ def serve_in_background(app: Any, port: int, host: str) -> Iterator[int]:
     if not port:
         yield 0
         return
-    server = make_wsgi_server(app, host, port)
+    server = make_wsgi_server(app, host, port, "/healthz and /metrics")
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     log.info("serving /healthz and /metrics on %s", bound(server))
@@ -98,7 +112,10 @@ def serve_in_background(app: Any, port: int, host: str) -> Iterator[int]:
 def metrics_server(port: int, registry: CollectorRegistry, host: str) -> Iterator[None]:
     """``/metrics`` of ``registry`` on ``host:port`` until shutdown (0 = no server)."""
     if port:
-        server, thread = start_http_server(port, addr=host, registry=registry)
+        try:
+            server, thread = start_http_server(port, addr=host, registry=registry)
+        except OSError as exc:
+            raise ListenError("/metrics", host, port, exc) from exc
         log.info("serving /metrics on %s", address(host, server.server_port))
         yield
         server.shutdown()

@@ -7,6 +7,7 @@ from apps.env import ConfigError
 from apps.etl.config import load_etl_config
 from apps.etl.containers import EtlContainer
 from apps.signals import stop_on_signals
+from monitoring_core.errors import MonitoringError
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,12 @@ def run(once: bool) -> int:
         print(f"monitoring etl: {exc}", file=sys.stderr)
         return 2
     container = EtlContainer(config=config)
-    container.init_resources()
+    try:
+        container.init_resources()
+    except MonitoringError as exc:
+        print(f"monitoring etl: cannot start: {exc}", file=sys.stderr)
+        container.shutdown_resources()
+        return 1
     publisher = container.publisher()
     container.telemetry().gauge(
         "monitoring_etl_kafka_pending_messages",

@@ -6,7 +6,7 @@ import sys
 
 from adapters.rest.health import create_health_app
 from apps.env import ConfigError
-from apps.http_server import serve_in_background
+from apps.http_server import ListenError, serve_in_background
 from apps.signals import stop_on_signals
 from apps.storage.config import load_storage_config
 from apps.storage.containers import StorageContainer
@@ -57,6 +57,9 @@ def run() -> int:
                 config.database_url.split("@")[-1],
             )
             runner.run()
+    except ListenError as exc:
+        print(f"monitoring storage: cannot start: {exc}", file=sys.stderr)
+        return 1
     finally:
         container.shutdown_resources()
     log.info("storage stopped after %d messages", runner.stored)
