@@ -25,10 +25,10 @@ from tests.support.processes import base_environment
 from tests.support.prometheus import free_port
 from tests.support.servers import ROOT, binary, server
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(240)
 
 READY_WITHIN = 90.0
-STOP_WITHIN = 45.0
+STOP_WITHIN = 90.0
 
 
 def marked(marker: str) -> dict[int, str]:
