@@ -42,7 +42,7 @@ def value_kind_of(key: "SeriesKey", kind: MetricKind) -> ValueKind:
     """
     if kind is MetricKind.COUNTER or kind is MetricKind.HISTOGRAM:
         return ValueKind.PER_SECOND_RATE
-    if kind is MetricKind.SUMMARY and QUANTILE_LABEL not in dict(key.labels):
+    if kind is MetricKind.SUMMARY and all(k != QUANTILE_LABEL for k, _ in key.labels):
         return ValueKind.PER_SECOND_RATE
     return ValueKind.VALUE
 
