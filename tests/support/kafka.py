@@ -63,8 +63,9 @@ def private_kafka(folder: Path, port: int, controller: int) -> Iterator[str]:
             "kafka.tools.StorageTool",
             "format",
             "--standalone",
-            "-t",
-            cluster,
+            # One form: a random id may start with "-" (1 in 64), which
+            # "-t ID" would take for an option.
+            f"--cluster-id={cluster}",
             "-c",
             str(props),
         ),
