@@ -16,9 +16,55 @@ from monitoring_core.series import (
 )
 
 
+BAND_LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
+"""The probability levels of a :class:`Band`'s five quantiles, in field order."""
+
+
+@attrs.frozen(kw_only=True)
+class Band:
+    """Five quantiles of one predictive distribution (levels ``BAND_LEVELS``).
+
+    Attributes:
+        lower_95, lower_80, median, upper_80, upper_95: the 2.5 %, 10 %, 50 %,
+            90 % and 97.5 % quantiles, in non-decreasing order.
+    """
+
+    lower_95: float
+    lower_80: float
+    median: float
+    upper_80: float
+    upper_95: float
+
+    def quantiles(self) -> tuple[float, float, float, float, float]:
+        """The five quantiles, lowest level first."""
+        return (self.lower_95, self.lower_80, self.median, self.upper_80, self.upper_95)
+
+    def clamped(self, lower: float) -> "Band":
+        """The band of ``max(lower, X)``: every quantile raised to ``lower``."""
+        return Band(
+            lower_95=max(lower, self.lower_95),
+            lower_80=max(lower, self.lower_80),
+            median=max(lower, self.median),
+            upper_80=max(lower, self.upper_80),
+            upper_95=max(lower, self.upper_95),
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ForecastPoint:
-    """One future step: the point forecast and its 80 % and 95 % intervals."""
+    """One future step: the point forecast and its 80 % and 95 % intervals.
+
+    Attributes:
+        timestamp: Unix time of the step.
+        mean: the point forecast.
+        lower_80, upper_80, lower_95, upper_95: the central 80 % and 95 %
+            prediction intervals of the value at this step.
+        running_max, running_min: the predictive distributions of the largest
+            and smallest value from the first step up to this one (the last
+            point's are those of the window max and min). None from a
+            forecaster that does not give them (and in forecasts stored before
+            they existed).
+    """
 
     timestamp: float
     mean: float
@@ -26,6 +72,8 @@ class ForecastPoint:
     upper_80: float
     lower_95: float
     upper_95: float
+    running_max: Band | None = None
+    running_min: Band | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -45,6 +93,8 @@ class Forecast:
         kind: the series' metric type; ``value_kind`` says whether the points
             are of its value or of its per-second rate. Forecasters leave the
             default, the ETL cycle sets it (``with_kinds``).
+        average: the predictive distribution of the mean value over the
+            horizon; None when the forecaster does not give it.
     """
 
     series: SeriesKey
@@ -54,6 +104,7 @@ class Forecast:
     holdout_mae: float
     points: tuple[ForecastPoint, ...]
     kind: MetricKind = MetricKind.GAUGE
+    average: Band | None = None
 
     @property
     def value_kind(self) -> ValueKind:
@@ -66,18 +117,37 @@ class Forecast:
         return len(self.points) * self.step_seconds
 
     @property
+    def window_min(self) -> Band | None:
+        """Distribution of the smallest value over the horizon, when known."""
+        return self.points[-1].running_min if self.points else None
+
+    @property
+    def window_max(self) -> Band | None:
+        """Distribution of the largest value over the horizon, when known."""
+        return self.points[-1].running_max if self.points else None
+
+    @property
     def predicted_min(self) -> float:
-        """Smallest point forecast over the horizon."""
-        return min(p.mean for p in self.points)
+        """Smallest value over the horizon: the median of its distribution.
+
+        From a forecaster without distributions: the smallest point forecast.
+        """
+        band = self.window_min
+        return band.median if band else min(p.mean for p in self.points)
 
     @property
     def predicted_max(self) -> float:
-        """Largest point forecast over the horizon."""
-        return max(p.mean for p in self.points)
+        """Largest value over the horizon: the median of its distribution.
+
+        From a forecaster without distributions: the largest point forecast,
+        which understates it (the point path is smoother than the values).
+        """
+        band = self.window_max
+        return band.median if band else max(p.mean for p in self.points)
 
     @property
     def predicted_avg(self) -> float:
-        """Mean of the point forecasts over the horizon."""
+        """Mean value over the horizon: the mean of the point forecasts."""
         return math.fsum(p.mean for p in self.points) / len(self.points)
 
 

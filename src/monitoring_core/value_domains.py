@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from monitoring_core.forecasts import Forecast, ForecastPoint
+from monitoring_core.forecasts import Band, Forecast, ForecastPoint
 from monitoring_core.series import SeriesHistory, SeriesInfo, ValueKind
 
 
@@ -34,16 +34,11 @@ class ValueDomain:
         """Whether the point's forecast and every bound lie inside the domain."""
         if self.lower is None:
             return True
-        return (
-            min(
-                point.mean,
-                point.lower_80,
-                point.upper_80,
-                point.lower_95,
-                point.upper_95,
-            )
-            >= self.lower
-        )
+        lowest = min(point.mean, point.lower_80, point.lower_95)
+        for band in (point.running_max, point.running_min):
+            if band is not None:
+                lowest = min(lowest, band.lower_95)
+        return lowest >= self.lower
 
     def clamp(self, forecast: Forecast) -> Forecast:
         """The forecast with every value below ``lower`` raised to it.
@@ -51,7 +46,11 @@ class ValueDomain:
         Returns the same object when nothing lies below (the common case).
         """
         lower = self.lower
-        if lower is None or all(self.contains(p) for p in forecast.points):
+        average = forecast.average
+        if lower is None or (
+            all(self.contains(p) for p in forecast.points)
+            and (average is None or average.lower_95 >= lower)
+        ):
             return forecast
         points = tuple(
             ForecastPoint(
@@ -61,10 +60,18 @@ class ValueDomain:
                 upper_80=max(lower, p.upper_80),
                 lower_95=max(lower, p.lower_95),
                 upper_95=max(lower, p.upper_95),
+                running_max=_clamped(p.running_max, lower),
+                running_min=_clamped(p.running_min, lower),
             )
             for p in forecast.points
         )
-        return attrs.evolve(forecast, points=points)
+        return attrs.evolve(
+            forecast, points=points, average=_clamped(average, lower)
+        )
+
+
+def _clamped(band: Band | None, lower: float) -> Band | None:
+    return None if band is None else band.clamped(lower)
 
 
 ANY_VALUE = ValueDomain()
@@ -115,7 +122,10 @@ def keep_in_domains(
     out = []
     for forecast in forecasts:
         info, history = kinds.get(forecast.series), values.get(forecast.series)
-        below = not all(NON_NEGATIVE.contains(p) for p in forecast.points)
+        average = forecast.average
+        below = not all(NON_NEGATIVE.contains(p) for p in forecast.points) or (
+            average is not None and average.lower_95 < 0
+        )
         if below and info is not None and history is not None:
             forecast = series_domain(info, history).clamp(forecast)
         out.append(forecast)
