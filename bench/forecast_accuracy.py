@@ -1034,6 +1034,30 @@ def acceptance_section(run: Run, probes: list[list[str]]) -> str:
     )
 
 
+def code_state() -> str:
+    """The checkout's commit, and whether src/ has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "outside git"
+    return f"commit {commit}" + (
+        " with uncommitted changes under src/" if dirty else ""
+    )
+
+
 def header(run: Run, args: argparse.Namespace) -> str:
     """What was run on what."""
     cases = run.cases
@@ -1045,15 +1069,16 @@ def header(run: Run, args: argparse.Namespace) -> str:
         f"{args.history} steps up to and including the origin, horizon {args.horizon} "
         f"steps. Compared: {int(run.sc.mask.sum())} cases that every method forecast.",
         f"Engine: `VectorizedEtsForecaster()` of `{run.methods['engine']['code']}` "
-        f"(history {args.history} steps), the ETL's `keep_in_domains`, "
+        f"({code_state()}; history {args.history} steps, metadata {{}}), "
+        "the ETL's `keep_in_domains` (gauges), "
         f"`slo.predict` (slices {STEP} s, horizon {args.horizon * STEP} s, window "
         f"{WINDOW_SECONDS} s, target {TARGET}, floor from the history's domain, "
         "past []).",
     ]
     if "baseline" in run.methods:
         lines.append(
-            f"Baseline: the same path on `git archive {args.baseline_ref} src` "
-            f"(`{run.methods['baseline']['code']}`), run in a subprocess."
+            f"Baseline: the same path on `git archive {args.baseline_ref} src`, run in a "
+            "subprocess (checked: its monitoring_core came from the archive)."
         )
     return "\n".join(f"- {line}" for line in lines + run.notes) + "\n"
 
