@@ -65,13 +65,37 @@ def assert_well_formed(forecast: Forecast, source: SeriesHistory) -> None:
         assert all(math.isfinite(b) for b in bounds)
         assert bounds == sorted(bounds)
     means = [p.mean for p in forecast.points]
-    assert forecast.predicted_min == min(means)
-    assert forecast.predicted_max == max(means)
+    low, high = forecast.window_min, forecast.window_max
+    if low is None or high is None:  # no distributions: the point path's
+        assert forecast.predicted_min == min(means)
+        assert forecast.predicted_max == max(means)
+    else:
+        assert forecast.predicted_min == low.median
+        assert forecast.predicted_max == high.median
+        assert_bands_consistent(forecast)
     assert math.isclose(forecast.predicted_avg, sum(means) / H, rel_tol=1e-12)
     # fsum(n * [x]) / n may be x plus one ulp: compare with a relative margin.
     margin = 1e-12 * max(1.0, abs(forecast.predicted_avg))
     assert forecast.predicted_min - margin <= forecast.predicted_avg
     assert forecast.predicted_avg <= forecast.predicted_max + margin
+
+
+def assert_bands_consistent(forecast: Forecast) -> None:
+    """Ordered quantiles; the running max never below the value, nor falling."""
+    previous_high = previous_low = None
+    for p in forecast.points:
+        assert p.running_max is not None and p.running_min is not None
+        value = (p.lower_95, p.lower_80, p.mean, p.upper_80, p.upper_95)
+        high, low = p.running_max.quantiles(), p.running_min.quantiles()
+        assert list(high) == sorted(high) and list(low) == sorted(low)
+        assert all(h >= v >= lo for h, v, lo in zip(high, value, low, strict=True))
+        if previous_high is not None and previous_low is not None:
+            assert all(a <= b for a, b in zip(previous_high, high, strict=True))
+            assert all(a >= b for a, b in zip(previous_low, low, strict=True))
+        previous_high, previous_low = high, low
+    average = forecast.average
+    if average is not None:
+        assert list(average.quantiles()) == sorted(average.quantiles())
 
 
 class ForecasterContract:
@@ -84,7 +108,9 @@ class ForecasterContract:
             as long as the horizon), some fewer (a shorter hold-out).
     """
 
-    model_names: frozenset[str] = frozenset({"mean", "ses", "holt_damped"})
+    model_names: frozenset[str] = frozenset(
+        {"mean", "ses", "holt_damped", "mean_ses", "mean_ses_holt"}
+    )
     min_points: int = 2 * H + 10
 
     def make_forecaster(self) -> Forecaster:

@@ -15,7 +15,8 @@ from adapters.forecasting.ets_formulas import (
     ses_variance_factors,
 )
 from adapters.forecasting.ets_models import MODELS, Selection, select
-from monitoring_core.forecasts import Forecast, ForecastPoint
+from adapters.forecasting.ets_rolling import MEDIAN, MIN_ORIGINS, Calibrated, calibrate
+from monitoring_core.forecasts import Band, Forecast, ForecastPoint
 from monitoring_core.metadata import SeriesMetadata, Stationarity
 from monitoring_core.ports import Forecaster
 from monitoring_core.series import SeriesHistory
@@ -38,6 +39,22 @@ MIN_HOLDOUT = 5
 
 class VectorizedEtsForecaster(Forecaster):
     """Mean, simple and damped-trend exponential smoothing for many series at once.
+
+    A history with at least ``2 * horizon_steps + min_extra_points`` values,
+    its last step observed, is forecast with *rolling-origin calibration*
+    (``ets_rolling``, ADR 0040): each family, and the equal-weight
+    combinations ``mean_ses`` and ``mean_ses_holt``, forecasts the horizon from
+    every second past step; the one with the least mean absolute error over
+    all those origins and steps is chosen; the point forecast is its path plus
+    the median of its past errors at that step, the intervals its path plus
+    their 2.5/10/90/97.5 % quantiles, and every point carries the
+    distributions of the running max and min (the window max and min) and the
+    forecast the distribution of the horizon's mean. ``holdout_mae`` is then
+    the rolling mean absolute error.
+
+    Other histories (short ones, a trailing gap, or too few usable origins),
+    and every history with ``rolling_calibration=False``, are forecast as
+    follows, with Gaussian intervals and no distributions of the extremes.
 
     All histories are fitted together as one N x T array: each time step is a
     handful of numpy operations over every series and every grid parameter, so
@@ -75,8 +92,11 @@ class VectorizedEtsForecaster(Forecaster):
         min_short_points: fewest observations forecast at all, with a shorter
             hold-out; at least ``4 * MIN_HOLDOUT``.
         use_metadata: when the series' metadata says ``stationary`` (ADF and
-            KPSS agree), do not choose ``holt_damped``: a trend found in the
-            last few steps of a stationary series is noise.
+            KPSS agree), do not choose ``holt_damped`` (nor ``mean_ses_holt``):
+            a trend found in the last few steps of a stationary series is noise.
+        rolling_calibration: calibrate long histories on their rolling
+            errors (above); False: the hold-out choice and Gaussian intervals
+            for every history.
     """
 
     def __init__(
@@ -85,12 +105,14 @@ class VectorizedEtsForecaster(Forecaster):
         min_extra_points: int = 10,
         min_short_points: int = 4 * MIN_HOLDOUT,
         use_metadata: bool = True,
+        rolling_calibration: bool = True,
     ):
         if min_short_points < 4 * MIN_HOLDOUT:
             raise ValueError(f"min_short_points must be at least {4 * MIN_HOLDOUT}")
         self._min_extra_points = min_extra_points
         self._min_short_points = min_short_points
         self._use_metadata = use_metadata
+        self._rolling_calibration = rolling_calibration
 
     def forecast(
         self,
@@ -113,11 +135,47 @@ class VectorizedEtsForecaster(Forecaster):
             return []
         chosen = [histories[i] for i in rows.tolist()]
         allow_trend = self._allows_trend(chosen, metadata)
+        values = values[rows]
+        long = holdout[rows] == horizon_steps
+        if not self._rolling_calibration:
+            long[:] = False
         with np.errstate(all="ignore"):
-            selection = _select_by_holdout(
-                values[rows], horizon_steps, allow_trend, holdout[rows]
+            calibrated = calibrate(values[long], horizon_steps, allow_trend[long])
+        good = np.zeros(len(rows), dtype=bool)
+        good[long] = (
+            (calibrated.origins >= MIN_ORIGINS)
+            & ~np.isnan(values[long, -1])
+            & np.isfinite(calibrated.value).all(axis=(1, 2))
+            & np.isfinite(calibrated.running_max).all(axis=(1, 2))
+            & np.isfinite(calibrated.running_min).all(axis=(1, 2))
+            & np.isfinite(calibrated.average).all(axis=1)
+            & np.isfinite(calibrated.rolling_mae)
+        )
+        position = np.cumsum(long) - 1  # row -> its row in ``calibrated``
+        made: dict[int, Forecast] = {
+            i: _calibrated_forecast(chosen[i], calibrated, int(position[i]), made_at)
+            for i in np.flatnonzero(good).tolist()
+        }
+        rest = np.flatnonzero(~good)
+        if rest.size:
+            with np.errstate(all="ignore"):
+                selection = _select_by_holdout(
+                    values[rest],
+                    horizon_steps,
+                    allow_trend[rest],
+                    holdout[rows][rest],
+                )
+            fallback = _forecasts(
+                [chosen[i] for i in rest.tolist()], selection, made_at
             )
-        return _forecasts(chosen, selection, made_at)
+            made.update(
+                zip(
+                    rest[[k for k, _ in fallback]].tolist(),
+                    (f for _, f in fallback),
+                    strict=True,
+                )
+            )
+        return [made[i] for i in sorted(made)]
 
     def _holdouts(self, observed: NDArray[np.intp], horizon: int) -> NDArray[np.intp]:
         """Hold-out length per row from its observation count; 0: not forecast."""
@@ -186,9 +244,52 @@ def _right_aligned(histories: Sequence[SeriesHistory]) -> FloatArray:
     return out
 
 
+def _band(quantiles: FloatArray) -> Band:
+    low95, low80, median, high80, high95 = quantiles.tolist()
+    return Band(
+        lower_95=low95, lower_80=low80, median=median, upper_80=high80, upper_95=high95
+    )
+
+
+def _calibrated_forecast(
+    history: SeriesHistory, calibrated: Calibrated, i: int, made_at: datetime
+) -> Forecast:
+    """Row ``i`` of a calibration as a forecast; the point is the median."""
+    step, end = history.step_seconds, history.end
+    value = calibrated.value[i]
+    points = tuple(
+        ForecastPoint(
+            timestamp=end + k * step,
+            mean=float(q[MEDIAN]),
+            lower_80=float(q[1]),
+            upper_80=float(q[3]),
+            lower_95=float(q[0]),
+            upper_95=float(q[4]),
+            running_max=_band(high),
+            running_min=_band(low),
+        )
+        for k, (q, high, low) in enumerate(
+            zip(
+                value, calibrated.running_max[i], calibrated.running_min[i], strict=True
+            ),
+            start=1,
+        )
+    )
+    return Forecast(
+        series=history.series,
+        made_at=made_at,
+        step_seconds=step,
+        model=MODELS[calibrated.model[i]],
+        holdout_mae=float(calibrated.rolling_mae[i]),
+        points=points,
+        average=_band(calibrated.average[i]),
+    )
+
+
 def _forecasts(
     histories: list[SeriesHistory], selection: Selection, made_at: datetime
-) -> list[Forecast]:
+) -> list[tuple[int, Forecast]]:
+    """Forecasts with Gaussian intervals, by row index (non-finite rows left out)."""
     mean, sd = selection.mean, np.sqrt(selection.variance)
     bounds = np.stack(
         [mean - Z_80 * sd, mean + Z_80 * sd, mean - Z_95 * sd, mean + Z_95 * sd]
@@ -216,13 +317,16 @@ def _forecasts(
             )
         )
         result.append(
-            Forecast(
-                series=history.series,
-                made_at=made_at,
-                step_seconds=step,
-                model=MODELS[selection.model[i]],
-                holdout_mae=float(selection.holdout_mae[i]),
-                points=points,
+            (
+                int(i),
+                Forecast(
+                    series=history.series,
+                    made_at=made_at,
+                    step_seconds=step,
+                    model=MODELS[selection.model[i]],
+                    holdout_mae=float(selection.holdout_mae[i]),
+                    points=points,
+                ),
             )
         )
     return result

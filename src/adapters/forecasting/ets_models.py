@@ -14,8 +14,15 @@ from adapters.forecasting.ets_formulas import (
     ses_variance_factors,
 )
 
-MODELS = ("mean", "ses", "holt_damped")
-"""Model names, simplest first; a tie in hold-out error goes to the simpler one."""
+MODELS = ("mean", "ses", "holt_damped", "mean_ses", "mean_ses_holt")
+"""Model names, simplest first; a tie in error goes to the simpler one.
+
+The last two are equal-weight combinations of the first three's forecasts
+(chosen only with rolling-origin calibration, ``ets_rolling``).
+"""
+
+TREND_MODELS = ("holt_damped", "mean_ses_holt")
+"""Models that extrapolate a trend (not chosen for a stationary series)."""
 
 # Alpha stops at 0.99, not 1: statsmodels' bounds, so it can check every point.
 SES_ALPHAS = np.array(

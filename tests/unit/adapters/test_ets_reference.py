@@ -193,7 +193,7 @@ def test_engine_mean_model_is_the_sample_mean_with_its_prediction_interval() -> 
 
 
 def engine_forecast(y: np.ndarray[Any, Any]) -> Forecast:
-    [forecast] = VectorizedEtsForecaster().forecast(
+    [forecast] = VectorizedEtsForecaster(rolling_calibration=False).forecast(
         [history(y)], H, datetime(2024, 1, 1, tzinfo=UTC), {}
     )
     return forecast
