@@ -15,7 +15,6 @@ from monitoring_core.series import (
     value_kind_of,
 )
 
-
 BAND_LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 """The probability levels of a :class:`Band`'s five quantiles, in field order."""
 

@@ -65,9 +65,7 @@ class ValueDomain:
             )
             for p in forecast.points
         )
-        return attrs.evolve(
-            forecast, points=points, average=_clamped(average, lower)
-        )
+        return attrs.evolve(forecast, points=points, average=_clamped(average, lower))
 
 
 def _clamped(band: Band | None, lower: float) -> Band | None:

@@ -8,7 +8,7 @@ import attrs
 
 from monitoring_core.forecasts import ForecastPoint
 from monitoring_core.slo.kinds import SIDE_OF_STATE, ObjectiveKind, Side, SliceState
-from monitoring_core.slo.probabilities import worst_by_slice
+from monitoring_core.slo.probabilities import cumulative_by_slice, worst_by_slice
 from monitoring_core.slo.slices import Slice
 from monitoring_core.slo.window import check_share
 
@@ -21,6 +21,8 @@ class PredictedSlice:
         start, end: epoch seconds.
         probability: ``P(x < lo) + P(x > hi)`` for the slice's worst forecast
             point (the one with the highest probability).
+        cumulative_probability: the probability that some predicted slice up
+            to and including this one is bad (``probabilities.cumulative_by_slice``).
         mean, lower, upper: that point's forecast and 95 % interval.
         side: the likelier side when the probability is positive, else None.
         projected_budget_remaining: remaining budget of the rolling window that
@@ -36,6 +38,11 @@ class PredictedSlice:
     upper: float
     side: Side | None
     projected_budget_remaining: float | None
+    cumulative_probability: float = 0.0
+
+
+ETA_THRESHOLD = 0.5
+"""The ETA is the first slice by which a bad slice is at least this likely."""
 
 
 @attrs.frozen(kw_only=True)
@@ -54,8 +61,19 @@ class Prediction:
 
     @property
     def eta(self) -> PredictedSlice | None:
-        """The first slice that is more likely bad than not (p ≥ 0.5)."""
-        return next((s for s in self.slices if s.probability >= 0.5), None)
+        """The first slice by which some slice is more likely bad than not.
+
+        That is, whose cumulative probability reaches ``ETA_THRESHOLD``.
+        """
+        return next(
+            (s for s in self.slices if s.cumulative_probability >= ETA_THRESHOLD),
+            None,
+        )
+
+    @property
+    def within_horizon(self) -> float:
+        """The probability of at least one bad slice over the predicted slices."""
+        return self.slices[-1].cumulative_probability if self.slices else 0.0
 
     @property
     def expected_bad_slices(self) -> float:
@@ -122,13 +140,15 @@ def predict(
 ) -> Prediction:
     """Predict excursions and the remaining budget over the forecast horizon.
 
-    Each forecast point is taken as normal with ``sigma = (upper_95 - lower_95) /
-    (2 · 1.96)``; a zero sigma is deterministic. For a series that cannot go
-    below ``floor``, a point clamped there is read from its upper bounds (see
-    ``probabilities``) and nothing lies below the floor. Future slice ``k`` covers
-    ``[now + kΔ, now + (k+1)Δ)`` for ``k < horizon // Δ`` (a partial last slice is
-    dropped) and holds the points with timestamps in ``(now + kΔ, now + (k+1)Δ]``;
-    its probability is that of its worst point. Slices without a point are left
+    A calibrated forecast's points are read as the distributions their
+    quantiles give; other points are taken as normal with ``sigma = (upper_95 -
+    lower_95) / (2 · 1.96)``; a zero sigma is deterministic (``probabilities``).
+    For a series that cannot go below ``floor`` nothing lies below the floor.
+    Future slice ``k`` covers ``[now + kΔ, now + (k+1)Δ)`` for ``k < horizon //
+    Δ`` (a partial last slice is dropped) and holds the points with timestamps
+    in ``(now + kΔ, now + (k+1)Δ]``; its probability is that of its worst point,
+    and its cumulative probability that of some bad slice up to it (from the
+    running max and min when given). Slices without a point are left
     out, also from the projected budget (like unmeasured slices): slice ``k``'s
     rolling window holds the past slices with ``start >= end_k - W`` and
     ``start < now`` plus the kept future slices up to ``k`` that start inside the
@@ -161,19 +181,21 @@ def predict(
     worst = worst_by_slice(
         points, kind, now, horizon_seconds // slice_seconds, slice_seconds, floor
     )
+    cumulative = cumulative_by_slice(points, kind, now, worst, slice_seconds, floor)
+    calibrated = any(p.running_max is not None for p in points)
     history = _PastWindow(past, now)
     kept = sorted(worst)
     starts = [now + k * slice_seconds for k in kept]
-    cumulative = [0.0]
+    expected = [0.0]
     for k in kept:
-        cumulative.append(cumulative[-1] + worst[k].probability)
+        expected.append(expected[-1] + worst[k].probability)
     result: list[PredictedSlice] = []
     for m, k in enumerate(kept):
         end = starts[m] + slice_seconds
         lower = end - window_seconds
         past_bad, past_measured = history.since(lower)
         j = bisect.bisect_left(starts, lower, hi=m + 1)
-        bad = past_bad + cumulative[m + 1] - cumulative[j]
+        bad = past_bad + expected[m + 1] - expected[j]
         measured = past_measured + (m + 1 - j)
         w = worst[k]
         result.append(
@@ -186,6 +208,14 @@ def predict(
                 upper=w.point.upper_95,
                 side=w.side,
                 projected_budget_remaining=_remaining(bad, measured, target),
+                cumulative_probability=cumulative[k],
             )
         )
+    if calibrated:
+        return Prediction(slices=tuple(result), method=CALIBRATED_METHOD)
     return Prediction(slices=tuple(result))
+
+
+CALIBRATED_METHOD = (
+    "empirical quantiles of the series' rolling forecast errors (ADR 0040)"
+)

@@ -1,10 +1,17 @@
 """Forecast points as probabilities of bad slices.
 
-Predictions use a normal approximation of each forecast point, with the standard
-deviation read off its 95 % interval; a zero-width interval is deterministic. For
-a series that cannot go below a floor (ADR 0017), a point clamped there is read
-from its upper bounds and nothing is predicted below the floor. Only the
-objective kind's bounds and distance are used, never its type.
+A forecast calibrated on its series' rolling errors (its points carry the
+running max and min, ADR 0040) gives each point's distribution as five
+quantiles; the probability of a value beyond a bound is read off the
+piecewise-linear distribution function through them (:func:`band_below`,
+:func:`band_above`), with exponential tails beyond the outer quantiles. Equal
+quantiles are a point mass: a series that sits on a bound has no probability
+of crossing it, and a value on a bound is good. Other forecasts use a normal
+approximation of each point, with the standard deviation read off its 95 %
+interval; a zero-width interval is deterministic. For a series that cannot go
+below a floor (ADR 0017), a point clamped there is read from its upper bounds
+and nothing is predicted below the floor. Only the objective kind's bounds and
+distance are used, never its type.
 """
 
 import math
@@ -12,7 +19,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from monitoring_core.forecasts import ForecastPoint
+from monitoring_core.forecasts import BAND_LEVELS, Band, ForecastPoint
 from monitoring_core.slo.kinds import ObjectiveKind, Side
 
 # Two-sided 95 % and 80 % quantiles of the standard normal distribution.
@@ -36,19 +43,103 @@ def _normal_of(point: ForecastPoint, floor: float | None) -> tuple[float, float]
     return point.mean, (point.upper_95 - point.mean) / _Z95
 
 
-def tail_probabilities(
-    point: ForecastPoint, kind: ObjectiveKind, floor: float | None = None
-) -> tuple[float, float]:
-    """``(P(x < lo), P(x > hi))`` of ``max(floor, X)``, X the normal approximation.
+_OUTER = BAND_LEVELS[0]
+_NEGLIGIBLE = 1e-12
+"""Tail probabilities below this (beyond ~24 tail scales) are taken as 0."""
+_TAIL_DECAY = math.log(BAND_LEVELS[1] / BAND_LEVELS[0])
 
-    Nothing lies below the floor: a ``lo`` at or under it is never violated.
+
+def _tail(distance: float, scale: float) -> float:
+    p = _OUTER * math.exp(-distance / scale)
+    return p if p >= _NEGLIGIBLE else 0.0
+
+
+def band_below(band: Band, x: float) -> float:
+    """``P(X < x)`` for the distribution whose quantiles the band holds.
+
+    Linear between the quantiles; below the lowest, an exponential tail with
+    the scale of the two lowest quantiles' gap (none when they are equal: a
+    point mass, nothing lies below it).
     """
-    mean, sigma = _normal_of(point, floor)
+    q = band.quantiles()
+    if x <= q[0]:
+        scale = (q[1] - q[0]) / _TAIL_DECAY
+        if not scale > 0:
+            return 0.0
+        return _tail(q[0] - x, scale)
+    for i in range(1, len(q)):
+        if x <= q[i]:  # q[i - 1] < x <= q[i]
+            lo_level, hi_level = BAND_LEVELS[i - 1], BAND_LEVELS[i]
+            return lo_level + (hi_level - lo_level) * (x - q[i - 1]) / (q[i] - q[i - 1])
+    return 1.0 - band_above(band, x) if x > q[-1] else 1.0
+
+
+def band_above(band: Band, x: float) -> float:
+    """``P(X > x)``, the mirror of :func:`band_below`."""
+    q = band.quantiles()
+    if x >= q[-1]:
+        scale = (q[-1] - q[-2]) / _TAIL_DECAY
+        if not scale > 0:
+            return 0.0
+        return _tail(x - q[-1], scale)
+    for i in range(len(q) - 2, -1, -1):
+        if x >= q[i]:  # q[i] <= x < q[i + 1]
+            lo_level, hi_level = BAND_LEVELS[i], BAND_LEVELS[i + 1]
+            level = lo_level + (hi_level - lo_level) * (x - q[i]) / (q[i + 1] - q[i])
+            return 1.0 - level
+    return 1.0 - band_below(band, x)
+
+
+def _point_band(point: ForecastPoint) -> Band:
+    return Band(
+        lower_95=point.lower_95,
+        lower_80=point.lower_80,
+        median=point.mean,
+        upper_80=point.upper_80,
+        upper_95=point.upper_95,
+    )
+
+
+def _usable_bounds(
+    kind: ObjectiveKind, floor: float | None
+) -> tuple[float | None, float | None, bool]:
+    """The bounds that can be crossed given the floor; True: ``hi`` is below it."""
     lo, hi = kind.bounds
     if floor is not None:
         lo = None if lo is not None and lo <= floor else lo
         if hi is not None and hi < floor:  # then lo < floor too
-            return 0.0, 1.0
+            return lo, hi, True
+    return lo, hi, False
+
+
+def excursion_probabilities(
+    low: Band, high: Band, kind: ObjectiveKind, floor: float | None = None
+) -> tuple[float, float]:
+    """``(P(min < lo), P(max > hi))`` from the distributions of a min and a max."""
+    lo, hi, impossible = _usable_bounds(kind, floor)
+    if impossible:
+        return 0.0, 1.0
+    below = 0.0 if lo is None else band_below(low, lo)
+    above = 0.0 if hi is None else band_above(high, hi)
+    return below, above
+
+
+def tail_probabilities(
+    point: ForecastPoint, kind: ObjectiveKind, floor: float | None = None
+) -> tuple[float, float]:
+    """``(P(x < lo), P(x > hi))`` of ``max(floor, X)``.
+
+    X is read from the point's quantiles when the forecast is calibrated
+    (``running_max`` given), else it is the normal approximation. Nothing lies
+    below the floor: a ``lo`` at or under it is never violated.
+    """
+    if point.running_max is not None:
+        band = _point_band(point)
+        return excursion_probabilities(band, band, kind, floor)
+    mean, sigma = _normal_of(point, floor)
+    lo, hi, impossible = _usable_bounds(kind, floor)
+    if impossible:
+        return 0.0, 1.0
     if not sigma > 0:  # zero width (or NaN): deterministic
         return float(lo is not None and mean < lo), float(hi is not None and mean > hi)
     scale = sigma * _SQRT2
@@ -83,6 +174,17 @@ class WorstPoint:
         return (self.probability, self.distance) > (other.probability, other.distance)
 
 
+def slice_index(t: float, now: float, slice_seconds: int) -> int:
+    """The future slice ``k`` whose points lie in ``(now + kΔ, now + (k+1)Δ]``.
+
+    Not yet the slice a sample at ``t`` is judged in (``[start, end)``): a
+    point on a slice's start stands for the slice before it. Issue 13 asks to
+    align the two; that changes every stored prediction's slices, so it is
+    done with the golden outputs (ADR 0022), not yet here.
+    """
+    return math.ceil((t - now) / slice_seconds) - 1
+
+
 def worst_by_slice(
     points: Sequence[ForecastPoint],
     kind: ObjectiveKind,
@@ -91,16 +193,52 @@ def worst_by_slice(
     slice_seconds: int,
     floor: float | None,
 ) -> dict[int, WorstPoint]:
-    """The worst point of each future slice ``(now + kΔ, now + (k+1)Δ]``."""
+    """The worst point of each future slice (``slice_index``), k < slices."""
     worst: dict[int, WorstPoint] = {}
     for point in points:
         t = point.timestamp
         if not t > now or math.isnan(point.mean):
             continue
-        k = math.ceil((t - now) / slice_seconds) - 1
+        k = slice_index(t, now, slice_seconds)
         if k >= slices:
             continue
         candidate = WorstPoint.of(point, kind, floor)
         if k not in worst or candidate.beats(worst[k]):
             worst[k] = candidate
     return worst
+
+
+def cumulative_by_slice(
+    points: Sequence[ForecastPoint],
+    kind: ObjectiveKind,
+    now: float,
+    worst: dict[int, WorstPoint],
+    slice_seconds: int,
+    floor: float | None,
+) -> dict[int, float]:
+    """P(some slice from the first kept one up to slice k is bad), per kept k.
+
+    From the running max and min of the last point up to each slice's end when
+    the forecast gives them (``P(min < lo) + P(max > hi)``, at most 1); else,
+    and never less than, the largest single-slice probability so far (a lower
+    bound: it takes the slices' errors as fully dependent).
+    """
+    last: dict[int, ForecastPoint] = {}
+    for point in points:
+        t = point.timestamp
+        if t > now and not math.isnan(point.mean):
+            k = slice_index(t, now, slice_seconds)
+            if k in worst and (k not in last or t > last[k].timestamp):
+                last[k] = point
+    out: dict[int, float] = {}
+    so_far = 0.0
+    for k in sorted(worst):
+        so_far = max(so_far, worst[k].probability)
+        point = last[k]
+        if point.running_max is not None and point.running_min is not None:
+            below, above = excursion_probabilities(
+                point.running_min, point.running_max, kind, floor
+            )
+            so_far = max(so_far, min(1.0, below + above))
+        out[k] = so_far
+    return out
