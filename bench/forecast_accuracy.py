@@ -352,9 +352,9 @@ def slo_arrays(
             )
             p[i] = within_horizon(prediction)
             for s in prediction.slices:
-                slices[i, round((s.start - now) / STEP)] = s.probability
+                slices[i, _step_of(s, now)] = s.probability
             if prediction.eta is not None:
-                eta[i] = round((prediction.eta.start - now) / STEP)
+                eta[i] = _step_of(prediction.eta, now)
         out |= {f"{tag}_p": p, f"{tag}_yes": eta >= 0, f"{tag}_eta": eta}
         out[f"{tag}_slices"] = slices
     return out
@@ -405,6 +405,21 @@ def run_baseline(args: argparse.Namespace) -> Arrays:
     return arrays
 
 
+def _step_of(predicted: Any, now: float) -> int:
+    """The forecast step (0 = the first) whose point a predicted slice holds.
+
+    Since issue 13 a point lies in the slice its time falls in (its start, for
+    points on the slice grid); before (the baseline) a point on a slice's end
+    belonged to that slice. The newer slices carry ``cumulative_probability``.
+    """
+    edge = (
+        predicted.start
+        if hasattr(predicted, "cumulative_probability")
+        else (predicted.end)
+    )
+    return int(round((edge - now) / STEP)) - 1
+
+
 # --- the peers ---
 
 
@@ -427,6 +442,9 @@ def peer_paths(
         paths[name] = make()
         progress(name, time.perf_counter() - began)
     version = fp.statsforecast_available()
+    if os.environ.get("FORECAST_ACCURACY_NO_STATSFORECAST"):
+        notes.append("statsforecast skipped (FORECAST_ACCURACY_NO_STATSFORECAST set)")
+        return paths, notes
     if version is None:
         notes.append("statsforecast is not importable: AutoETS and AutoTheta left out")
         return paths, notes

@@ -253,11 +253,12 @@ def _calibrate_rows(
         if chosen.any():
             path[:, chosen] = candidate[:, chosen]
     now = _now_paths(means, states, model, horizon)  # n x h
-    value = now[:, :, None] + _widening(_quantiles(future - path))
+    weights = _similarity(values, at)
+    value = now[:, :, None] + _widening(_quantiles(future - path, weights))
     high = np.fmax.accumulate(future, axis=0) - np.maximum.accumulate(path, axis=0)
-    top = np.maximum.accumulate(now, axis=1)[:, :, None] + _quantiles(high)
+    top = np.maximum.accumulate(now, axis=1)[:, :, None] + _quantiles(high, weights)
     low = np.fmin.accumulate(future, axis=0) - np.minimum.accumulate(path, axis=0)
-    bottom = np.minimum.accumulate(now, axis=1)[:, :, None] + _quantiles(low)
+    bottom = np.minimum.accumulate(now, axis=1)[:, :, None] + _quantiles(low, weights)
     # What holds for the true distributions, restored where sampling broke it:
     # the max up to a step is never below the value there nor below the max up
     # to the step before (each quantile), and the min likewise from above.
@@ -267,7 +268,9 @@ def _calibrate_rows(
     counts = mask.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_error = filled.sum(axis=0) / counts - path.mean(axis=0)
-    out.average[rows] = now.mean(axis=1)[:, None] + _quantiles(mean_error[None])[:, 0]
+    out.average[rows] = (
+        now.mean(axis=1)[:, None] + _quantiles(mean_error[None], weights)[:, 0]
+    )
 
 
 def _now_paths(
@@ -310,12 +313,75 @@ def _widening(quantiles: FloatArray) -> FloatArray:
     return widened
 
 
-def _quantiles(samples: FloatArray) -> FloatArray:
+SIMILARITY_WIDTH = 0.25
+"""Kernel width, in rank units (0-1), of the weight of a past origin."""
+
+
+def _similarity(values: FloatArray, at: NDArray[np.intp]) -> FloatArray:
+    """Weight of each origin (N x O): how near its value's rank is to today's.
+
+    A series near the bottom of its range moves differently from one in the
+    middle (it has less room to fall and tends to come back); errors from
+    origins at a similar rank in the history stand for today's better. The rank
+    is the share of the history's values at or below the value at the origin;
+    the weight a Gaussian kernel of width ``SIMILARITY_WIDTH`` in rank.
+    """
+    observed = ~np.isnan(values)
+    filled = np.where(observed, values, np.inf)
+    order = np.argsort(filled, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(values.shape[1])[None, :], axis=1)
+    count = np.maximum(observed.sum(axis=1), 1)[:, None]
+    share = (ranks + 1) / count
+    # A missing step takes the rank of the last observed one before it.
+    last_seen = np.maximum.accumulate(
+        np.where(observed, np.arange(values.shape[1])[None, :], 0), axis=1
+    )
+    share = np.take_along_axis(share, last_seen, axis=1)
+    distance = (share[:, at] - share[:, -1:]) / SIMILARITY_WIDTH
+    weights: FloatArray = np.exp(-0.5 * distance * distance)
+    return weights
+
+
+def _weighted_quantiles(samples: FloatArray, weights: FloatArray) -> FloatArray:
+    """Weighted ``BAND_LEVELS`` quantiles over the last axis (h x N x O, N x O)."""
+    order = np.argsort(samples, axis=2)  # NaN sorts last
+    ordered = np.take_along_axis(samples, order, axis=2)
+    spread = np.broadcast_to(weights[None, :, :], samples.shape)
+    w = np.take_along_axis(spread, order, axis=2)
+    w = np.where(np.isnan(ordered), 0.0, w)
+    cumulative = np.cumsum(w, axis=2)
+    total = cumulative[:, :, -1:]
+    # Midpoint rule: each sample stands at the middle of its weight.
+    centre = (cumulative - 0.5 * w) / np.where(total > 0, total, 1.0)
+    result = np.empty((*samples.shape[:2], len(BAND_LEVELS)))
+    last = (~np.isnan(ordered)).sum(axis=2) - 1
+    for k, level in enumerate(BAND_LEVELS):
+        above = np.where(np.isnan(ordered), -np.inf, centre) >= level
+        j = np.where(above.any(axis=2), above.argmax(axis=2), last)
+        j = np.clip(j, 0, None)
+        i = np.clip(j - 1, 0, None)
+        c_i = np.take_along_axis(centre, i[:, :, None], axis=2)[:, :, 0]
+        c_j = np.take_along_axis(centre, j[:, :, None], axis=2)[:, :, 0]
+        v_i = np.take_along_axis(ordered, i[:, :, None], axis=2)[:, :, 0]
+        v_j = np.take_along_axis(ordered, j[:, :, None], axis=2)[:, :, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.clip((level - c_i) / (c_j - c_i), 0.0, 1.0)
+        share = np.where(c_j > c_i, share, 1.0)
+        result[:, :, k] = v_i + share * (v_j - v_i)
+    result[last < 0] = np.nan
+    return np.moveaxis(result, 0, 1)
+
+
+def _quantiles(samples: FloatArray, weights: FloatArray | None = None) -> FloatArray:
     """``BAND_LEVELS`` quantiles over the last axis, NaN ignored (h x N x O: N x h x 5).
 
     Linear interpolation between order statistics (numpy's default method),
     for every row and step at once; NaN where a row and step has no sample.
+    With ``weights`` (N x O), weighted quantiles (``_weighted_quantiles``).
     """
+    if weights is not None:
+        return _weighted_quantiles(samples, weights)
     ordered = np.sort(samples, axis=2)  # NaN sorts last
     count = (~np.isnan(samples)).sum(axis=2)  # h x N
     last = np.maximum(count - 1, 0)[:, :, None]

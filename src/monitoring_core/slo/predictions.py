@@ -41,8 +41,14 @@ class PredictedSlice:
     cumulative_probability: float = 0.0
 
 
-ETA_THRESHOLD = 0.5
-"""The ETA is the first slice by which a bad slice is at least this likely."""
+ETA_THRESHOLD = 1 / 3
+"""The ETA is the first slice by which a bad slice is at least this likely.
+
+One chance in three: about twice the usual rate of a bad slice within ten
+minutes on the public series (10-17 % for ranges at the history's 1st and 99th
+percentiles), where calibrated probabilities trade false alarms (under 10 %)
+against caught onsets best (docs/forecasting.md, ADR 0040).
+"""
 
 
 @attrs.frozen(kw_only=True)
@@ -144,11 +150,13 @@ def predict(
     quantiles give; other points are taken as normal with ``sigma = (upper_95 -
     lower_95) / (2 · 1.96)``; a zero sigma is deterministic (``probabilities``).
     For a series that cannot go below ``floor`` nothing lies below the floor.
-    Future slice ``k`` covers ``[now + kΔ, now + (k+1)Δ)`` for ``k < horizon //
-    Δ`` (a partial last slice is dropped) and holds the points with timestamps
-    in ``(now + kΔ, now + (k+1)Δ]``; its probability is that of its worst point,
-    and its cumulative probability that of some bad slice up to it (from the
-    running max and min when given). Slices without a point are left
+    Future slice ``k`` covers ``[now + kΔ, now + (k+1)Δ)`` and holds the
+    forecast points in ``(now, now + horizon]`` with timestamps in it, as a
+    slice holds the samples it is judged on (so a fresh forecast, whose first
+    point is one step after ``now``, leaves slice 0 out when its step is Δ,
+    and predicts slices 1 to horizon / Δ); its probability is that of its
+    worst point, and its cumulative probability that of some bad slice up to
+    it (from the running max and min when given). Slices without a point are left
     out, also from the projected budget (like unmeasured slices): slice ``k``'s
     rolling window holds the past slices with ``start >= end_k - W`` and
     ``start < now`` plus the kept future slices up to ``k`` that start inside the
@@ -178,9 +186,7 @@ def predict(
             "slice and window lengths must be positive and the horizon not "
             f"negative: {slice_seconds}, {window_seconds}, {horizon_seconds}"
         )
-    worst = worst_by_slice(
-        points, kind, now, horizon_seconds // slice_seconds, slice_seconds, floor
-    )
+    worst = worst_by_slice(points, kind, now, horizon_seconds, slice_seconds, floor)
     cumulative = cumulative_by_slice(points, kind, now, worst, slice_seconds, floor)
     calibrated = any(p.running_max is not None for p in points)
     history = _PastWindow(past, now)

@@ -49,6 +49,22 @@ _NEGLIGIBLE = 1e-12
 _TAIL_DECAY = math.log(BAND_LEVELS[1] / BAND_LEVELS[0])
 
 
+def _between(low: float, high: float, share: float) -> float:
+    """The level a share of the way from quantile level ``low`` to ``high``.
+
+    Log-linear in the nearer tail's probability (``F`` below the median,
+    ``1 - F`` above): the exponential shape of the outer tails carried inward,
+    which follows the right-skewed errors of a series' max (and left-skewed of
+    its min) better than a straight line.
+    """
+    if high <= 0.5:
+        return math.exp(math.log(low) + share * (math.log(high) - math.log(low)))
+    upper_low, upper_high = 1.0 - low, 1.0 - high
+    return 1.0 - math.exp(
+        math.log(upper_low) + share * (math.log(upper_high) - math.log(upper_low))
+    )
+
+
 def _tail(distance: float, scale: float) -> float:
     p = _OUTER * math.exp(-distance / scale)
     return p if p >= _NEGLIGIBLE else 0.0
@@ -69,8 +85,8 @@ def band_below(band: Band, x: float) -> float:
         return _tail(q[0] - x, scale)
     for i in range(1, len(q)):
         if x <= q[i]:  # q[i - 1] < x <= q[i]
-            lo_level, hi_level = BAND_LEVELS[i - 1], BAND_LEVELS[i]
-            return lo_level + (hi_level - lo_level) * (x - q[i - 1]) / (q[i] - q[i - 1])
+            share = (x - q[i - 1]) / (q[i] - q[i - 1])
+            return _between(BAND_LEVELS[i - 1], BAND_LEVELS[i], share)
     return 1.0 - band_above(band, x) if x > q[-1] else 1.0
 
 
@@ -84,9 +100,8 @@ def band_above(band: Band, x: float) -> float:
         return _tail(x - q[-1], scale)
     for i in range(len(q) - 2, -1, -1):
         if x >= q[i]:  # q[i] <= x < q[i + 1]
-            lo_level, hi_level = BAND_LEVELS[i], BAND_LEVELS[i + 1]
-            level = lo_level + (hi_level - lo_level) * (x - q[i]) / (q[i + 1] - q[i])
-            return 1.0 - level
+            share = (x - q[i]) / (q[i + 1] - q[i])
+            return 1.0 - _between(BAND_LEVELS[i], BAND_LEVELS[i + 1], share)
     return 1.0 - band_below(band, x)
 
 
@@ -175,33 +190,33 @@ class WorstPoint:
 
 
 def slice_index(t: float, now: float, slice_seconds: int) -> int:
-    """The future slice ``k`` whose points lie in ``(now + kΔ, now + (k+1)Δ]``.
+    """The future slice ``[now + kΔ, now + (k+1)Δ)`` that holds time ``t``.
 
-    Not yet the slice a sample at ``t`` is judged in (``[start, end)``): a
-    point on a slice's start stands for the slice before it. Issue 13 asks to
-    align the two; that changes every stored prediction's slices, so it is
-    done with the golden outputs (ADR 0022), not yet here.
+    A forecast point belongs to the slice a sample at its time is judged in,
+    so a predicted slice is later scored against its own samples only.
     """
-    return math.ceil((t - now) / slice_seconds) - 1
+    return math.floor((t - now) / slice_seconds)
 
 
 def worst_by_slice(
     points: Sequence[ForecastPoint],
     kind: ObjectiveKind,
     now: float,
-    slices: int,
+    horizon_seconds: int,
     slice_seconds: int,
     floor: float | None,
 ) -> dict[int, WorstPoint]:
-    """The worst point of each future slice (``slice_index``), k < slices."""
+    """The worst point of each future slice (``slice_index``).
+
+    Points at or before ``now``, after ``now + horizon_seconds`` or with a
+    NaN mean are ignored.
+    """
     worst: dict[int, WorstPoint] = {}
     for point in points:
         t = point.timestamp
-        if not t > now or math.isnan(point.mean):
+        if not now < t <= now + horizon_seconds or math.isnan(point.mean):
             continue
         k = slice_index(t, now, slice_seconds)
-        if k >= slices:
-            continue
         candidate = WorstPoint.of(point, kind, floor)
         if k not in worst or candidate.beats(worst[k]):
             worst[k] = candidate

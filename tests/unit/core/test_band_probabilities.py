@@ -12,9 +12,17 @@ SPREAD = Band(lower_95=0.0, lower_80=1.0, median=2.0, upper_80=3.0, upper_95=4.0
 
 @pytest.mark.parametrize(
     ("x", "below"),
-    [(0.0, 0.025), (1.0, 0.1), (1.5, 0.3), (2.0, 0.5), (3.0, 0.9), (4.0, 0.975)],
+    [
+        (0.0, 0.025),
+        (1.0, 0.1),
+        (1.5, math.sqrt(0.1 * 0.5)),  # log-linear in F below the median
+        (2.0, 0.5),
+        (3.0, 0.9),
+        (3.5, 1 - math.sqrt(0.1 * 0.025)),  # log-linear in 1 - F above it
+        (4.0, 0.975),
+    ],
 )
-def test_the_distribution_passes_through_its_quantiles_linearly(
+def test_the_distribution_passes_through_its_quantiles_log_linearly(
     x: float, below: float
 ) -> None:
     assert band_below(SPREAD, x) == pytest.approx(below)

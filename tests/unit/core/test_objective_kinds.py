@@ -109,4 +109,4 @@ def test_predictions_use_the_kinds_bounds() -> None:
     expected = 1.0 - NormalDist(5.0, sigma).cdf(4.0)
     assert math.isclose(future.probability, expected, rel_tol=1e-9)
     assert future.side is Side.ABOVE
-    assert (future.start, future.end) == (300.0, 360.0)
+    assert (future.start, future.end) == (360.0, 420.0)  # the slice holding t = 360

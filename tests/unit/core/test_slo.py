@@ -407,8 +407,11 @@ def test_a_series_trending_out_of_range_gets_an_eta_and_rising_probabilities() -
         assert (s.lower, s.upper) == pytest.approx((s.mean - Z95 * 5, s.mean + Z95 * 5))
     eta = prediction.eta
     assert eta is not None
-    assert (eta.start, eta.end, eta.mean) == (NOW + 240, NOW + 300, 100.0)
+    # The point at NOW + 300 lies in the slice [NOW + 300, NOW + 360), as a
+    # sample at that time would; it is the first at least 1/3 likely bad.
+    assert (eta.start, eta.end, eta.mean) == (NOW + 300, NOW + 360, 100.0)
     assert eta.probability == pytest.approx(0.5)
+    assert eta.cumulative_probability == pytest.approx(0.5)
     assert eta.side is Side.ABOVE
     assert prediction.expected_bad_slices == pytest.approx(sum(probabilities))
     assert prediction.method.startswith("normal approximation")
@@ -466,7 +469,8 @@ def test_a_projected_budget_below_zero_gives_breach_at() -> None:
     # future slice ends.
     past = make_slices("^" + "g" * 29 + "^" + "g" * 29, start=NOW - 3600)
     means = [50.0, 50.0, 150.0, 150.0]
-    points = [point(NOW + 60 * (k + 1), m, 0.0) for k, m in enumerate(means)]
+    # One point in the middle of each of the next four slices.
+    points = [point(NOW + 60 * k + 30, m, 0.0) for k, m in enumerate(means)]
     prediction = predict(points, RANGE, NOW, 240, DELTA, past, 3600, 0.96)
     remaining = [s.projected_budget_remaining for s in prediction.slices]
     assert remaining == pytest.approx(
@@ -483,7 +487,7 @@ def test_a_projected_budget_below_zero_gives_breach_at() -> None:
 
 
 def test_projected_budget_counts_probabilities_as_expected_bad_slices() -> None:
-    points = [point(NOW + 60, 100.0, 4.0), point(NOW + 120, 100.0, 4.0)]
+    points = [point(NOW + 30, 100.0, 4.0), point(NOW + 90, 100.0, 4.0)]
     prediction = predict(points, RANGE, NOW, 120, DELTA, PAST_GOOD, 3600, 0.9)
     # Each future slice is bad with p = 0.5; the window keeps 60 measured slices.
     budget = 0.1 * 60
@@ -496,16 +500,17 @@ def test_points_coarser_than_slices_leave_slices_out() -> None:
     points = [point(NOW + 300, 50.0, 0.0), point(NOW + 600, 150.0, 0.0)]
     prediction = predict(points, RANGE, NOW, 600, DELTA, PAST_GOOD, 3600, 0.9)
     first, second = prediction.slices
-    assert (first.start, first.end, first.probability) == (NOW + 240, NOW + 300, 0.0)
+    # A point belongs to the slice its time falls in, as a sample would.
+    assert (first.start, first.end, first.probability) == (NOW + 300, NOW + 360, 0.0)
     assert (second.start, second.end, second.probability) == (
-        NOW + 540,
         NOW + 600,
+        NOW + 660,
         1.0,
     )
-    # The window ending at NOW + 300 keeps 55 past slices plus one future slice,
-    # the one ending at NOW + 600 keeps 50 past ones plus both future ones.
+    # The window ending at NOW + 360 keeps 54 past slices plus one future slice,
+    # the one ending at NOW + 660 keeps 49 past ones plus both future ones.
     assert first.projected_budget_remaining == pytest.approx(1.0)
-    assert second.projected_budget_remaining == pytest.approx(1 - 1 / (0.1 * 52))
+    assert second.projected_budget_remaining == pytest.approx(1 - 1 / (0.1 * 51))
     assert prediction.eta == second
 
 
@@ -513,9 +518,10 @@ def test_the_worst_point_of_a_slice_stands_for_it() -> None:
     points = [
         point(NOW + 20, 50.0, 1.0),
         point(NOW + 40, 99.0, 1.0),
-        point(NOW + 60, 60.0, 1.0),  # the end of a slice is inside it
+        point(NOW + 59, 60.0, 1.0),
     ]
-    (only,) = predict(points, RANGE, NOW, 60, DELTA, (), 3600, 0.9).slices
+    (only,) = predict(points, RANGE, NOW, 59, DELTA, (), 3600, 0.9).slices
+    assert only.start == NOW
     assert only.mean == 99.0
     assert only.probability == pytest.approx(reference_probability(99.0, 1.0, RANGE))
 
@@ -528,7 +534,8 @@ def test_points_at_or_before_now_and_beyond_the_horizon_are_ignored() -> None:
         point(NOW + 61, 500.0, 0.0),
     ]
     prediction = predict(points, RANGE, NOW, 60, DELTA, PAST_GOOD, 3600, 0.9)
-    assert [(s.start, s.probability) for s in prediction.slices] == [(NOW, 0.0)]
+    # NOW + 60 is the horizon's last instant and the start of the next slice.
+    assert [(s.start, s.probability) for s in prediction.slices] == [(NOW + 60, 0.0)]
 
 
 def test_an_empty_forecast_predicts_nothing() -> None:
