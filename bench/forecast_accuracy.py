@@ -412,12 +412,12 @@ def _step_of(predicted: Any, now: float) -> int:
     points on the slice grid); before (the baseline) a point on a slice's end
     belonged to that slice. The newer slices carry ``cumulative_probability``.
     """
-    edge = (
+    edge: float = (
         predicted.start
         if hasattr(predicted, "cumulative_probability")
         else (predicted.end)
     )
-    return int(round((edge - now) / STEP)) - 1
+    return round((edge - now) / STEP) - 1
 
 
 # --- the peers ---
