@@ -1,8 +1,11 @@
 """Small builders of domain objects for tests."""
 
+import math
 from datetime import UTC, datetime
 
-from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
+import attrs
+
+from monitoring_core.forecasts import Band, Forecast, ForecastPoint, ForecastScore
 from monitoring_core.metadata import (
     Seasonality,
     SeriesMetadata,
@@ -64,6 +67,37 @@ def forecast(kind: MetricKind = MetricKind.GAUGE) -> Forecast:
     )
 
 
+def band(median: float, half_80: float, half_95: float) -> Band:
+    """The five quantiles of a distribution centred on ``median``."""
+    return Band(
+        lower_95=median - half_95,
+        lower_80=median - half_80,
+        median=median,
+        upper_80=median + half_80,
+        upper_95=median + half_95,
+    )
+
+
+def forecast_with_distributions(kind: MetricKind = MetricKind.GAUGE) -> Forecast:
+    """``forecast()`` with the distributions of the running max and min at every
+    point and of the horizon's mean (the last point's max is NaN-free, the
+    first point's min reaches -Inf, so special numbers are carried too)."""
+    plain = forecast(kind)
+    points = tuple(
+        attrs.evolve(
+            p,
+            running_max=band(p.mean + 0.5 * i, 1.0 + 0.25 * i, 2.0 + 0.5 * i),
+            running_min=band(1.0 - 0.125 * i, 0.75, 1.5),
+        )
+        for i, p in enumerate(plain.points)
+    )
+    first = points[0]
+    assert first.running_min is not None
+    lowest = attrs.evolve(first.running_min, lower_95=-math.inf)
+    points = (attrs.evolve(first, running_min=lowest), *points[1:])
+    return attrs.evolve(plain, points=points, average=band(5.5, 0.75, 1.25))
+
+
 def metadata() -> SeriesMetadata:
     return SeriesMetadata(
         series=KEY,
@@ -121,7 +155,8 @@ def etl_run() -> EtlRun:
 
 
 def every_result() -> list[Result]:
-    """One of each kind of result, every series kind and insufficient metadata."""
+    """One of each kind of result, every series kind, a forecast with and
+    without distributions, and insufficient metadata."""
     return [
         window_stats(),
         window_stats(MetricKind.COUNTER),
@@ -129,6 +164,7 @@ def every_result() -> list[Result]:
         window_stats(MetricKind.SUMMARY),
         forecast(),
         forecast(MetricKind.COUNTER),
+        forecast_with_distributions(),
         metadata(),
         insufficient_metadata(),
         score(),

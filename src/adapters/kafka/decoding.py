@@ -22,10 +22,11 @@ import fastjsonschema
 import msgspec
 
 from adapters.bounded_cache import BoundedCache
+from adapters.formats.json_values import BAND_KEYS, POINT_KEYS
 from adapters.kafka import wire
 from adapters.kafka.codec import SCHEMA_VERSION
 from monitoring_core.errors import MonitoringError
-from monitoring_core.forecasts import Forecast, ForecastPoint, ForecastScore
+from monitoring_core.forecasts import Band, Forecast, ForecastPoint, ForecastScore
 from monitoring_core.metadata import (
     Seasonality,
     SeriesMetadata,
@@ -109,22 +110,34 @@ def _window_stats(key: SeriesKey, data: dict[str, Any]) -> SeriesWindowStats:
     )
 
 
-def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
-    points = tuple(
-        ForecastPoint(
-            timestamp=datetime.fromisoformat(p["timestamp"]).timestamp(),
-            **{k: _float(v) for k, v in p.items() if k != "timestamp"},
-        )
-        for p in data["points"]
+def _band(raw: dict[str, Any] | None) -> Band | None:
+    """A band of the message; absent (None) when not given."""
+    if raw is None:
+        return None
+    return Band(**{k: _float(raw[k]) for k in BAND_KEYS})
+
+
+def _point(raw: dict[str, Any]) -> ForecastPoint:
+    return ForecastPoint(
+        timestamp=datetime.fromisoformat(raw["timestamp"]).timestamp(),
+        **{k: _float(raw[k]) for k in POINT_KEYS},
+        running_max=_band(raw.get("running_max")),
+        running_min=_band(raw.get("running_min")),
     )
+
+
+def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
+    # ``predicted`` is derived from the points, but for the horizon's mean.
+    intervals = data["predicted"].get("intervals", {})
     return Forecast(
         series=key,
         made_at=datetime.fromisoformat(data["made_at"]),
         step_seconds=data["step_seconds"],
         model=data["model"],
         holdout_mae=_float(data["holdout_mae"]),
-        points=points,
+        points=tuple(_point(p) for p in data["points"]),
         kind=MetricKind(data.get("kind", MetricKind.GAUGE)),
+        average=_band(intervals.get("avg")),
     )
 
 
@@ -280,6 +293,18 @@ def _fast_window(w: wire.Window) -> WindowStats:
     )
 
 
+def _fast_band(b: wire.MaybeBand) -> Band | None:
+    if b is msgspec.UNSET:
+        return None
+    return Band(
+        lower_95=_required(b.lower_95),
+        lower_80=_required(b.lower_80),
+        median=_required(b.median),
+        upper_80=_required(b.upper_80),
+        upper_95=_required(b.upper_95),
+    )
+
+
 def _fast_point(p: wire.Point) -> ForecastPoint:
     return ForecastPoint(
         timestamp=_unix_time(p.timestamp),
@@ -288,6 +313,8 @@ def _fast_point(p: wire.Point) -> ForecastPoint:
         upper_80=_required(p.upper_80),
         lower_95=_required(p.lower_95),
         upper_95=_required(p.upper_95),
+        running_max=_fast_band(p.running_max),
+        running_min=_fast_band(p.running_min),
     )
 
 
@@ -348,6 +375,7 @@ def _fast_window_stats(message: wire.WindowStatsMessage) -> SeriesWindowStats:
 
 def _fast_forecast(message: wire.ForecastMessage) -> Forecast:
     forecast = message.data
+    intervals = forecast.predicted.intervals
     return Forecast(
         series=_key(message.series),
         made_at=_time(forecast.made_at),
@@ -356,6 +384,7 @@ def _fast_forecast(message: wire.ForecastMessage) -> Forecast:
         holdout_mae=_required(forecast.holdout_mae),
         points=tuple([_fast_point(p) for p in forecast.points]),
         kind=_KINDS[forecast.kind],
+        average=None if intervals is msgspec.UNSET else _fast_band(intervals.avg),
     )
 
 

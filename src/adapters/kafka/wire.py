@@ -9,18 +9,20 @@ integer, a bare ``NaN`` token, a number beyond 64 bits, a non-UTF-8 encoding),
 exactly what the schemas accept (``tests/unit/adapters/test_kafka_wire.py``).
 
 Mirroring rules: every object forbids unknown fields and requires every field
-(no defaults); ``const``/``enum`` are ``Literal``; ``minimum``/``maximum`` are
-``ge``/``le``; ``minLength``/``minItems`` are ``min_length``; ``pattern`` is the
-same regular expression (Python ``re.search``, as the compiled schema uses it),
-checked by ``decoding`` for times;
-``number`` is ``float`` (which takes JSON integers too); the envelopes are one
+(no defaults) but the optional ones of the forecast (its kinds; its
+distributions, whose absence msgspec's ``UNSET`` stands for, so that JSON null
+stays refused as the schema refuses it); ``const``/``enum`` are ``Literal``;
+``minimum``/``maximum`` are ``ge``/``le``; ``minLength``/``minItems`` are
+``min_length``; ``pattern`` is the same regular expression (Python
+``re.search``, as the compiled schema uses it), checked by ``decoding`` for
+times; ``number`` is ``float`` (which takes JSON integers too); the envelopes are one
 union tagged by ``type``.
 """
 
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 TIME_PATTERN = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 """The schemas' pattern of every time."""
@@ -103,10 +105,29 @@ class MetadataData(_Object):
     seasonality: Seasonality
 
 
+class Band(_Object):
+    lower_95: Number
+    lower_80: Number
+    median: Number
+    upper_80: Number
+    upper_95: Number
+
+
+MaybeBand = Band | UnsetType
+"""An optional band: absent means not given, JSON null is refused (ADR 0039)."""
+
+
+class Intervals(_Object):
+    min: MaybeBand = UNSET
+    max: MaybeBand = UNSET
+    avg: MaybeBand = UNSET
+
+
 class Predicted(_Object):
     min: Number
     max: Number
     avg: Number
+    intervals: Intervals | UnsetType = UNSET
 
 
 class Point(_Object):
@@ -116,6 +137,8 @@ class Point(_Object):
     upper_80: Number
     lower_95: Number
     upper_95: Number
+    running_max: MaybeBand = UNSET
+    running_min: MaybeBand = UNSET
 
 
 class ForecastData(_Object):

@@ -22,6 +22,11 @@ def obj(**properties: Schema) -> Schema:
     return {"type": "object", "properties": properties, "required": list(properties)}
 
 
+def optional(schema: Schema, **properties: Schema) -> Schema:
+    """An object schema with these properties too, each present only when known."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
+
+
 STRING: Schema = {"type": "string"}
 INTEGER: Schema = {"type": "integer"}
 TIME: Schema = {"type": "string", "format": "date-time"}
@@ -47,6 +52,16 @@ _STATIONARITY = [
     "difference_stationary",
     "insufficient_data",
 ]
+_PREDICTED = optional(
+    obj(min=NUMBER, max=NUMBER, avg=NUMBER),
+    intervals={
+        "description": "Distributions of the window's min and max (the medians "
+        "are ``min`` and ``max``) and of its mean value (``avg`` is the mean of "
+        "the point forecasts); a key only when the forecaster gives it, the "
+        "whole object absent when it gives none.",
+        **optional(obj(), min=ref("Band"), max=ref("Band"), avg=ref("Band")),
+    },
+)
 _STEPS = ["discovery", "window_stats", "metadata", "forecast", "scoring", "publish"]
 
 SCHEMAS: dict[str, Schema] = {
@@ -138,17 +153,41 @@ SCHEMAS: dict[str, Schema] = {
         horizon_seconds=INTEGER,
         model=STRING,
         holdout_mae=NUMBER,
-        predicted=obj(min=NUMBER, max=NUMBER, avg=NUMBER),
+        predicted=_PREDICTED,
         points={"type": "array", "items": ref("ForecastPoint")},
     ),
-    "ForecastPoint": obj(
-        timestamp=TIME,
-        mean=NUMBER,
-        lower_80=NUMBER,
-        upper_80=NUMBER,
-        lower_95=NUMBER,
-        upper_95=NUMBER,
+    "ForecastPoint": optional(
+        obj(
+            timestamp=TIME,
+            mean=NUMBER,
+            lower_80=NUMBER,
+            upper_80=NUMBER,
+            lower_95=NUMBER,
+            upper_95=NUMBER,
+        ),
+        running_max={
+            "description": "Distribution of the largest value from the first "
+            "point up to this one; absent when the forecaster does not give it.",
+            **ref("Band"),
+        },
+        running_min={
+            "description": "Distribution of the smallest value from the first "
+            "point up to this one; absent when the forecaster does not give it.",
+            **ref("Band"),
+        },
     ),
+    "Band": {
+        "description": "Five quantiles (2.5, 10, 50, 90 and 97.5 %) of a "
+        "predictive distribution: its central 95 % and 80 % intervals and its "
+        "median.",
+        **obj(
+            lower_95=NUMBER,
+            lower_80=NUMBER,
+            median=NUMBER,
+            upper_80=NUMBER,
+            upper_95=NUMBER,
+        ),
+    },
     "ForecastScore": obj(
         forecast_made_at=TIME,
         scored_at=TIME,

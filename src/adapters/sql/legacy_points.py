@@ -2,7 +2,8 @@
 
 Kept for migration 0004, which converts this text to ``adapters.sql.packed``
 and back, and for the storage benchmark, which measures both encodings in
-the same run (ADR 0019).
+the same run (ADR 0019). The text has no place for the distributions of ADR
+0039: a downgrade below 0004 drops them.
 """
 
 import json
@@ -41,8 +42,21 @@ def points_to_json(points: Sequence[ForecastPoint]) -> str:
     return "[" + ",".join([_point(p) for p in points]) + "]"
 
 
+_KEYS = ("timestamp", "mean", "lower_80", "upper_80", "lower_95", "upper_95")
+
+
 def _from_json(values: dict[str, float | str]) -> ForecastPoint:
-    return ForecastPoint(**{k: required(unspell(v)) for k, v in values.items()})
+    timestamp, mean, low80, up80, low95, up95 = (
+        required(unspell(values[k])) for k in _KEYS
+    )
+    return ForecastPoint(
+        timestamp=timestamp,
+        mean=mean,
+        lower_80=low80,
+        upper_80=up80,
+        lower_95=low95,
+        upper_95=up95,
+    )
 
 
 def json_to_points(text: str) -> tuple[ForecastPoint, ...]:

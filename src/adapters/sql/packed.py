@@ -18,6 +18,18 @@ was written (NaN, ±Inf and −0.0 included, on MariaDB too). The bytes are:
 
 A forecast the predictions do not fit (asymmetric intervals, irregular
 timestamps) is stored just as exactly, only less compactly.
+
+Format 2 (ADR 0039) adds the distributions of a forecast: the same bytes as
+format 1 (with ``FORMAT_WITH_BANDS`` first), followed inside the compression
+by ``n`` presence bytes (bit 0: the point has ``running_max``, bit 1:
+``running_min``), one byte saying whether the forecast's ``average`` follows,
+then, byte-shuffled, five streams (the quantiles, lowest first) of the
+running max of the points that have one, each value XOR the previous one of
+its stream (the first XOR the quantile of its point's own interval, which a
+running max or min at the first step equals), five such streams of the
+running min, and the five quantiles of the average. A forecast without any
+distribution is written in format 1, byte for byte as before; both formats
+are read.
 """
 
 import struct
@@ -25,11 +37,18 @@ import zlib
 from collections.abc import Sequence
 from itertools import accumulate
 from operator import xor
+from typing import NamedTuple
 
-from monitoring_core.forecasts import ForecastPoint
+import attrs
+
+from monitoring_core.forecasts import Band, ForecastPoint
 
 FORMAT = 1
+"""The first byte of points without distributions."""
+FORMAT_WITH_BANDS = 2
+"""The first byte of points with some distribution, or of a forecast average."""
 _HEAD = struct.Struct("<Idddd")
+_MAX, _MIN = 1, 2  # presence bits of a point's running max and min
 _LEVEL = 6  # zlib level 9 gains under 1 % here and costs more CPU
 
 
@@ -86,8 +105,26 @@ def _previous(values: list[float]) -> list[float]:
     return [0.0, *values[:-1]] if values else []
 
 
-def pack_points(points: Sequence[ForecastPoint], step_seconds: int) -> bytes:
-    """The points as bytes; ``unpack_points`` gives them back exactly."""
+class Unpacked(NamedTuple):
+    """What a packed value holds: the points and the forecast's average."""
+
+    points: tuple[ForecastPoint, ...]
+    average: Band | None
+
+
+def pack_points(
+    points: Sequence[ForecastPoint], step_seconds: int, average: Band | None = None
+) -> bytes:
+    """The points (and the forecast's average) as bytes; ``unpack`` gives them
+    back exactly."""
+    body = _points_body(points, step_seconds)
+    bands = _bands_body(points, average)
+    if bands is None:
+        return bytes([FORMAT]) + zlib.compress(body, _LEVEL)
+    return bytes([FORMAT_WITH_BANDS]) + zlib.compress(body + bands, _LEVEL)
+
+
+def _points_body(points: Sequence[ForecastPoint], step_seconds: int) -> bytes:
     n = len(points)
     # As floats: the decoder computes its predictions with floats, not ints.
     f = float
@@ -111,32 +148,72 @@ def pack_points(points: Sequence[ForecastPoint], step_seconds: int) -> bytes:
         + _predicted_bounds(mean, half95, f95)
     )
     streams = _xor(_doubles(actual), _doubles(predicted))
-    body = _HEAD.pack(n, t0, f80, f95, r) + _shuffle(streams)
-    return bytes([FORMAT]) + zlib.compress(body, _LEVEL)
+    return _HEAD.pack(n, t0, f80, f95, r) + _shuffle(streams)
+
+
+def _bands_body(points: Sequence[ForecastPoint], average: Band | None) -> bytes | None:
+    """The presence bytes and the band streams; None when there is no band."""
+    highs = [p.running_max for p in points if p.running_max is not None]
+    lows = [p.running_min for p in points if p.running_min is not None]
+    if not highs and not lows and average is None:
+        return None
+    present = bytes(
+        (_MAX if p.running_max is not None else 0)
+        | (_MIN if p.running_min is not None else 0)
+        for p in points
+    )
+    actual: list[float] = []
+    predicted: list[float] = []
+    averages = [] if average is None else [average]
+    for bands, bit in ((highs, _MAX), (lows, _MIN), (averages, 0)):
+        first = _own(_first(points, present, bit))
+        for level in range(5):
+            stream = [float(b.quantiles()[level]) for b in bands]
+            actual += stream
+            predicted += [first[level], *stream[:-1]] if stream else []
+    streams = _xor(_doubles(actual), _doubles(predicted))
+    return present + bytes([average is not None]) + _shuffle(streams)
+
+
+def _first(
+    points: Sequence[ForecastPoint], present: bytes, bit: int
+) -> ForecastPoint | None:
+    """The first point whose presence byte has ``bit`` (none for bit 0)."""
+    return next((p for p, f in zip(points, present, strict=True) if f & bit), None)
+
+
+def _own(point: ForecastPoint | None) -> tuple[float, ...]:
+    """The point's own quantiles, which its running max and min have at the
+    first step: the prediction of each stream's first value (0.0 without)."""
+    if point is None:
+        return (0.0,) * 5
+    quantiles = (point.lower_95, point.lower_80, point.mean)
+    return tuple(float(q) for q in (*quantiles, point.upper_80, point.upper_95))
 
 
 def _stamps(t0: float, step: int, n: int) -> list[float]:
     return [t0 + k * step for k in range(1, n + 1)]
 
 
-def unpack_points(data: bytes, step_seconds: int) -> tuple[ForecastPoint, ...]:
-    """The points ``pack_points`` packed with the same ``step_seconds``.
+def unpack(data: bytes, step_seconds: int) -> Unpacked:
+    """The points and average ``pack_points`` packed with the same
+    ``step_seconds``, from either format.
 
     Raises:
         ValueError: not bytes of ``pack_points`` (an unknown format or a
             damaged value).
     """
-    if not data or data[0] != FORMAT:
+    if not data or data[0] not in (FORMAT, FORMAT_WITH_BANDS):
         raise ValueError("stored forecast points are not in a known format")
     try:
         body = zlib.decompress(data[1:])
         n, t0, f80, f95, r = _HEAD.unpack_from(body)
     except (zlib.error, struct.error) as exc:
         raise ValueError(f"stored forecast points are damaged: {exc}") from exc
-    raw = body[_HEAD.size :]
-    if len(raw) != 64 * n:
+    end = _HEAD.size + 64 * n
+    if len(body) < end or (data[0] == FORMAT and len(body) != end):
         raise ValueError("stored forecast points are damaged: wrong length")
-    streams = _split(_unshuffle(raw), n)
+    streams = _split(_unshuffle(body[_HEAD.size : end]), n)
     stamps = _floats(_xor(streams[0], _doubles(_stamps(t0, step_seconds, n))))
     mean = _floats(_undelta(streams[1]))
     half80 = _floats(_undelta(streams[2]))
@@ -144,12 +221,67 @@ def unpack_points(data: bytes, step_seconds: int) -> tuple[ForecastPoint, ...]:
     bounds = _predicted_bounds(mean, half80, f80) + _predicted_bounds(mean, half95, f95)
     found = _floats(_xor(b"".join(streams[4:]), _doubles(bounds)))
     columns = [found[i * n : (i + 1) * n] for i in range(4)]
-    return tuple(
+    points = tuple(
         ForecastPoint(
             timestamp=t, mean=m, lower_80=l8, upper_80=u8, lower_95=l9, upper_95=u9
         )
         for t, m, l8, u8, l9, u9 in zip(stamps, mean, *columns, strict=True)
     )
+    if data[0] == FORMAT:
+        return Unpacked(points, None)
+    return _with_bands(points, body[end:])
+
+
+def unpack_points(data: bytes, step_seconds: int) -> tuple[ForecastPoint, ...]:
+    """The points of ``unpack`` (without the forecast's average)."""
+    return unpack(data, step_seconds).points
+
+
+def _with_bands(points: tuple[ForecastPoint, ...], data: bytes) -> Unpacked:
+    """The points given the bands of format 2's tail, and the average."""
+    n = len(points)
+    present, averaged = data[:n], data[n : n + 1]
+    if len(present) != n or averaged not in (b"\x00", b"\x01"):
+        raise ValueError("stored forecast points are damaged: no band presence")
+    if any(flags > _MAX | _MIN for flags in present):
+        raise ValueError("stored forecast points are damaged: unknown band flags")
+    counts = [sum(1 for f in present if f & bit) for bit in (_MAX, _MIN)]
+    counts.append(averaged[0])
+    raw = data[n + 1 :]
+    if len(raw) != 40 * sum(counts):
+        raise ValueError("stored forecast points are damaged: wrong band length")
+    streams, bands = _unshuffle(raw), []
+    for count, bit in zip(counts, (_MAX, _MIN, 0), strict=True):
+        first = _own(_first(points, present, bit))
+        bands.append(_bands(streams[: 40 * count], count, first))
+        streams = streams[40 * count :]
+    highs, lows = iter(bands[0]), iter(bands[1])
+    return Unpacked(
+        tuple(
+            attrs.evolve(
+                p,
+                running_max=next(highs) if flags & _MAX else None,
+                running_min=next(lows) if flags & _MIN else None,
+            )
+            for p, flags in zip(points, present, strict=True)
+        ),
+        bands[2][0] if bands[2] else None,
+    )
+
+
+def _bands(streams: bytes, count: int, first: tuple[float, ...]) -> list[Band]:
+    """``count`` bands from their five streams, one per quantile, each value
+    XOR the previous one (the first XOR its value in ``first``)."""
+    size, quantiles = 8 * count, []
+    for level in range(5):
+        stream = streams[level * size : (level + 1) * size]
+        if count:
+            stream = _xor(stream[:8], _doubles([first[level]])) + stream[8:]
+        quantiles.append(_floats(_undelta(stream)))
+    return [
+        Band(lower_95=a, lower_80=b, median=c, upper_80=d, upper_95=e)
+        for a, b, c, d, e in zip(*quantiles, strict=True)
+    ]
 
 
 def _split(data: bytes, n: int) -> list[bytes]:

@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from adapters.sql.packed import unpack_points
+from adapters.sql.packed import unpack
 from adapters.sql.values import (
     from_ms,
     joined_floats,
@@ -110,16 +110,20 @@ def row_to_metadata(key: SeriesKey, row: Row) -> SeriesMetadata:
 def row_to_forecast(key: SeriesKey, row: Row) -> Forecast:
     """A ``forecasts`` row joined to its series, whose kind it takes.
 
-    Its predicted min/max/avg follow from the points.
+    Its predicted min/max/avg follow from the points; its points'
+    distributions and its average are packed with them (``None`` in rows
+    written before they existed).
     """
+    packed = unpack(row.points, row.step_seconds)
     return Forecast(
         series=key,
         made_at=from_ms(row.made_at),
         step_seconds=row.step_seconds,
         model=row.model,
         holdout_mae=required(joined_floats(row, ["holdout_mae"])["holdout_mae"]),
-        points=unpack_points(row.points, row.step_seconds),
+        points=packed.points,
         kind=MetricKind(row.series_kind),
+        average=packed.average,
     )
 
 

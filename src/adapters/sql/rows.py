@@ -151,14 +151,15 @@ def metadata_row(result: SeriesMetadata) -> Row:
 
 
 def forecast_row(result: Forecast) -> Row:
-    """A forecast with its points packed (``adapters.sql.packed``)."""
+    """A forecast with its points and their distributions packed (format 2 of
+    ``adapters.sql.packed`` when it has some, else format 1)."""
     some = bool(result.points)
     return {
         "series_id": series_id(result.series),
         "made_at": ms(result.made_at),
         "step_seconds": result.step_seconds,
         "model": result.model,
-        "points": pack_points(result.points, result.step_seconds),
+        "points": pack_points(result.points, result.step_seconds, result.average),
         **split_floats(
             {
                 "holdout_mae": result.holdout_mae,

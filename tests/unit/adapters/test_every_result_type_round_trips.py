@@ -6,7 +6,8 @@ here without a test of its own: its message is encoded, valid against the
 schema of its tag and decoded back equal (checked path, and fast path when the
 type has one); it is stored in the in-memory store and in SQLite migrated to
 head, where its rows are the example's values in the table its tag names, it is
-read back where a read API exists, and both stores prune the same rows.
+read back where a read API exists, and both stores prune the same rows. Each
+type has two examples: every optional field given, and every one None.
 """
 
 import itertools
@@ -31,6 +32,7 @@ from adapters.sql.batch import STORED, stored
 from adapters.sql.engine import make_engine
 from adapters.sql.migrate import upgrade
 from adapters.sql.result_store import SqlResultStore
+from monitoring_core.forecasts import Forecast
 from monitoring_core.ports import ResultQueries
 from monitoring_core.results import BY_TAG, TAGS, Result
 from monitoring_core.series import SeriesKey
@@ -40,22 +42,34 @@ BASE = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
 FAR_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
-def _value(annotation: Any, name: str, seed: Iterator[int]) -> Any:
+OPTIONAL = ("given", "absent")
+"""The two examples of each type: every optional field (``X | None``) given
+a value, or every one None (e.g. a forecast with and without its
+distributions, as an older ETL or an older stored row has it)."""
+
+
+def _value(annotation: Any, name: str, seed: Iterator[int], given: bool) -> Any:
     """A deterministic, non-trivial value of ``annotation``; every call takes
     the next number of ``seed``, so no two fields or elements are equal and
-    numbers grow along a tuple (windows stay shortest first)."""
+    numbers grow along a tuple (windows stay shortest first). Optional
+    values are None unless ``given``."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         present = [a for a in args if a is not type(None)]
-        return _value(present[0], name, seed)  # not None: the harder case
+        if not given and len(present) < len(args):
+            next(seed)
+            return None
+        return _value(present[0], name, seed, given)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_value(args[0], name, seed) for _ in range(2))
-        return tuple(_value(a, name, seed) for a in args)
-    return _scalar(annotation, name, next(seed), seed)
+            return tuple(_value(args[0], name, seed, given) for _ in range(2))
+        return tuple(_value(a, name, seed, given) for a in args)
+    return _scalar(annotation, name, next(seed), seed, given)
 
 
-def _scalar(annotation: Any, name: str, n: int, seed: Iterator[int]) -> Any:
+def _scalar(
+    annotation: Any, name: str, n: int, seed: Iterator[int], given: bool
+) -> Any:
     if annotation is SeriesKey:
         return SeriesKey.of("node_load1", {"instance": f"db-{n}:9100", "job": "node"})
     if annotation is bool:
@@ -73,19 +87,19 @@ def _scalar(annotation: Any, name: str, n: int, seed: Iterator[int]) -> Any:
         members = list(annotation)
         return members[n % len(members)]
     if attrs.has(annotation):
-        return _build(annotation, seed)
+        return _build(annotation, seed, given)
     raise TypeError(f"no example value for {name}: {annotation!r}")
 
 
-def _build(cls: type[Any], seed: Iterator[int]) -> Any:
+def _build(cls: type[Any], seed: Iterator[int], given: bool = True) -> Any:
     attrs.resolve_types(cls)
-    values = {f.name: _value(f.type, f.name, seed) for f in attrs.fields(cls)}
+    values = {f.name: _value(f.type, f.name, seed, given) for f in attrs.fields(cls)}
     return cls(**values)
 
 
-def example(tag: str) -> Result:
+def example(tag: str, optional: str = "given") -> Result:
     """One result of the type declared under ``tag``, built from its fields."""
-    built: Result = _build(BY_TAG[tag].cls, itertools.count(1))
+    built: Result = _build(BY_TAG[tag].cls, itertools.count(1), optional == "given")
     return built
 
 
@@ -123,11 +137,25 @@ def test_the_example_builder_needs_nothing_but_attrs_fields() -> None:
     assert built.at.microsecond % 1000 == 0 and built.at.tzinfo is UTC
     assert built.share is not None and len(set(built.lags)) == 2
     assert example("window_stats") == example("window_stats")  # deterministic
+    absent = _build(Plain, itertools.count(1), given=False)
+    assert absent.share is None and absent.lags == built.lags
 
 
+def test_the_forecast_examples_cover_its_distributions_given_and_absent() -> None:
+    given, absent = example("forecast"), example("forecast", "absent")
+    assert isinstance(given, Forecast) and isinstance(absent, Forecast)
+    assert given.average is not None and given.window_max is not None
+    assert all(p.running_max and p.running_min for p in given.points)
+    assert absent.average is None
+    assert all(p.running_max is None is p.running_min for p in absent.points)
+
+
+@pytest.mark.parametrize("optional", OPTIONAL)
 @pytest.mark.parametrize("tag", TAGS)
-def test_the_message_is_valid_and_decodes_back_on_every_path(tag: str) -> None:
-    result = example(tag)
+def test_the_message_is_valid_and_decodes_back_on_every_path(
+    tag: str, optional: str
+) -> None:
+    result = example(tag, optional)
     key, envelope = encode(result, BASE)
     payload = to_bytes(envelope)
     message = json.loads(payload)
@@ -146,11 +174,12 @@ def _column(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+@pytest.mark.parametrize("optional", OPTIONAL)
 @pytest.mark.parametrize("tag", TAGS)
 def test_both_stores_keep_it_read_it_back_and_prune_the_same_rows(
-    tag: str, migrated: Path, tmp_path: Path
+    tag: str, optional: str, migrated: Path, tmp_path: Path
 ) -> None:
-    result, declared = example(tag), BY_TAG[tag]
+    result, declared = example(tag, optional), BY_TAG[tag]
     series = declared.series(result)
     fake = InMemoryResultStore()
     fake.write([result])

@@ -105,17 +105,32 @@ def test_answers_from_packed_points_are_those_of_the_results_put_in(
     sql_store: SqlResultStore,
 ) -> None:
     results, answers = expected
+    # The real forecasts carry their distributions (ADR 0039), and the REST
+    # answers show them.
+    first = next(r for r in results if isinstance(r, Forecast))
+    assert b'"running_max"' in answers[f"/v1/series/{first.series.id}/forecast"]
     migrate.upgrade(sqlite_url)
     sql_store.write(results)
     assert _answers(_client(sql_store), results) == answers
 
 
+def _before_distributions(result: Result) -> Result:
+    """Forecasts as 0003 stored them, without the distributions of ADR 0039."""
+    if not isinstance(result, Forecast):
+        return result
+    points = [
+        attrs.evolve(p, running_max=None, running_min=None) for p in result.points
+    ]
+    return attrs.evolve(result, points=tuple(points), average=None)
+
+
 def test_answers_after_migrating_json_points_are_those_of_the_results_put_in(
-    expected: tuple[list[Result], dict[str, bytes]],
-    sqlite_url: str,
-    sql_store: SqlResultStore,
+    sqlite_url: str, sql_store: SqlResultStore
 ) -> None:
-    results, answers = expected
+    results = [_before_distributions(r) for r in _results()]
+    store = InMemoryResultStore()
+    store.write(results)
+    answers = _answers(_client(store), results)
     migrate.upgrade(sqlite_url, "0003")
     _write_with_json_points(sql_store, sqlite_url, results)
     migrate.upgrade(sqlite_url)

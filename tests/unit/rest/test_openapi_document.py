@@ -1,11 +1,12 @@
 """The OpenAPI document is valid 3.1 and every response body follows it."""
 
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
 import pytest
 from falcon import testing
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -78,6 +79,30 @@ def test_series_responses_follow_the_schema(
         _check(spec, route, client.simulate_get(route.replace("{id}", series_id)))
     store.available = False
     _check(spec, route, client.simulate_get(route.replace("{id}", bare.id)))
+
+
+def test_a_forecast_with_distributions_follows_the_schema_which_checks_them(
+    client: testing.TestClient, store: InMemoryResultStore, spec: dict[str, Any]
+) -> None:
+    key = SeriesKey.of("banded", {})
+    banded = attrs.evolve(factories.forecast_with_distributions(), series=key)
+    store.write([banded])
+    route = "/v1/series/{id}/forecast"
+    answer = client.simulate_get(route.replace("{id}", key.id))
+    assert "intervals" in answer.json["forecast"]["predicted"]
+    _check(spec, route, answer)
+    body = answer.json
+    changed = SimpleNamespace(
+        status_code=answer.status_code, headers=answer.headers, json=body
+    )
+    del body["forecast"]["points"][0]["running_max"]["median"]
+    with pytest.raises(ValidationError):
+        _check(spec, route, changed)  # type: ignore[arg-type]
+    del body["forecast"]["points"][0]["running_max"]
+    _check(spec, route, changed)  # type: ignore[arg-type]
+    body["forecast"]["predicted"]["intervals"]["avg"] = None
+    with pytest.raises(ValidationError):
+        _check(spec, route, changed)  # type: ignore[arg-type]
 
 
 def test_other_responses_follow_the_schema(

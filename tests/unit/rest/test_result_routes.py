@@ -127,6 +127,54 @@ def test_forecast_with_intervals_and_score(
     assert (score["mae"], score["coverage_95"]) == (0.5, 1.0)
 
 
+def test_forecast_distributions_give_the_window_intervals_and_running_bands(
+    client: testing.TestClient, store: InMemoryResultStore
+) -> None:
+    """Added keys only: every key of a forecast without them keeps its value."""
+    key = SeriesKey.of("node_load1", {"instance": "db-2:9100", "job": "node"})
+    banded = attrs.evolve(factories.forecast_with_distributions(), series=key)
+    store.write([banded])
+    forecast = client.simulate_get(f"/v1/series/{key.id}/forecast").json["forecast"]
+    last_max = {  # band(10 + 4.5, 1 + 2.25, 2 + 4.5) of the factory
+        "lower_95": 8.0,
+        "lower_80": 11.25,
+        "median": 14.5,
+        "upper_80": 17.75,
+        "upper_95": 21.0,
+    }
+    last_min = {  # band(1 - 1.125, 0.75, 1.5)
+        "lower_95": -1.625,
+        "lower_80": -0.875,
+        "median": -0.125,
+        "upper_80": 0.625,
+        "upper_95": 1.375,
+    }
+    average = {  # band(5.5, 0.75, 1.25)
+        "lower_95": 4.25,
+        "lower_80": 4.75,
+        "median": 5.5,
+        "upper_80": 6.25,
+        "upper_95": 6.75,
+    }
+    assert forecast["predicted"] == {
+        "min": -0.125,  # the medians of the window's min and max
+        "max": 14.5,
+        "avg": 5.5,  # the mean of the point forecasts
+        "intervals": {"min": last_min, "max": last_max, "avg": average},
+    }
+    first, last = forecast["points"][0], forecast["points"][-1]
+    assert (last["running_max"], last["running_min"]) == (last_max, last_min)
+    assert first["running_min"]["lower_95"] == "-Inf"
+    assert list(first)[:6] == [
+        "timestamp",
+        "mean",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+    ]
+
+
 def test_forecast_and_metadata_are_null_when_absent(
     client: testing.TestClient,
 ) -> None:
