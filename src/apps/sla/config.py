@@ -34,6 +34,10 @@ class SlaManagerConfig:
     metrics_port: int
     coverage_floor: float
     """A share: below it a series is insufficient_data."""
+    refresh_seconds: int = 60
+    """How often the SLO state on /metrics is refreshed (ADR 0043)."""
+    series_label_cap: int = 0
+    """Per-series gauges only for objectives matching at most this many series."""
 
 
 def _file(env: Env, name: str) -> Path | None:
@@ -69,6 +73,12 @@ def load_sla_manager_config(
             "MONITORING_SLA_COVERAGE_FLOOR", 90, minimum=0, maximum=100
         )
         / 100,
+        refresh_seconds=env.integer(
+            "MONITORING_SLA_REFRESH_SECONDS", 60, minimum=1, maximum=86400
+        ),
+        series_label_cap=env.integer(
+            "MONITORING_SLA_SERIES_LABEL_CAP", 0, minimum=0, maximum=10000
+        ),
     )
     if (config.tls_cert is None) != (config.tls_key is None):
         env.errors.append(

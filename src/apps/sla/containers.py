@@ -23,9 +23,11 @@ from adapters.system.clock import SystemClock
 from apps.http_server import metrics_server
 from apps.listen import address
 from apps.sla.config import SlaManagerConfig
+from apps.sla.refresher import state_refresher
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import SlaJudgement
 from monitoring_core.services.sla_predictions import PredictionService
+from monitoring_core.services.sla_state import SlaStateService
 from monitoring_core.sla import SlaLimits
 
 
@@ -104,6 +106,21 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         SlaManagerServicer, definitions, judgement, predictions, clock
     )
     registry = providers.Singleton(CollectorRegistry)
+    state = providers.Singleton(
+        SlaStateService,
+        definitions=definitions,
+        judgement=judgement,
+        predictions=predictions,
+        clock=clock,
+        series_cap=config.provided.series_label_cap,
+    )
+    refresher = providers.Resource(
+        state_refresher,
+        state,
+        registry,
+        config.provided.refresh_seconds,
+        schema,
+    )
     metrics = providers.Resource(
         metrics_server, config.provided.metrics_port, registry, config.provided.host
     )
