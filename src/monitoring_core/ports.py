@@ -19,6 +19,7 @@ from monitoring_core.series import (
     SeriesSamples,
 )
 from monitoring_core.sla import Sla
+from monitoring_core.slo.slices import SeriesSliceStats
 from monitoring_core.windows import SeriesWindowStats
 
 ForecastTargets = Callable[[], Sequence[Selector]]
@@ -286,6 +287,35 @@ class SampleSource(Protocol):
         self, selector: Selector, start: datetime, end: datetime
     ) -> list[SeriesSamples]:
         """Every sample in ``[start, end)`` of every series the selector matches.
+
+        Raises:
+            SourceUnavailable: the source could not answer.
+        """
+        ...
+
+    def slice_stats(
+        self,
+        selectors: Sequence[Selector],
+        start: datetime,
+        end: datetime,
+        slice_seconds: int,
+    ) -> list[list[SeriesSliceStats]]:
+        """What each slice of ``[start, end)`` adds up to, for several selectors.
+
+        The same as :func:`~monitoring_core.slo.slices.slice_stats` of
+        :meth:`samples` for each selector (the same series, counts, minima and
+        maxima; totals may differ in the last bits, as sums in another order
+        do), but a source may sum up the slices itself and answer every
+        selector at once.
+
+        Args:
+            selectors: what to read; the answer has one list per selector.
+            start, end: whole slices apart, aligned as the caller wants them.
+            slice_seconds: the slice length Δ.
+
+        Returns:
+            For each selector, every series it matches with a sample in
+            ``[start, end)``, by canonical key, one entry per slice.
 
         Raises:
             SourceUnavailable: the source could not answer.

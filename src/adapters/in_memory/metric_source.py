@@ -17,6 +17,7 @@ from monitoring_core.series import (
     SeriesSamples,
     ValueKind,
 )
+from monitoring_core.slo import SeriesSliceStats, slice_stats
 from monitoring_core.windows import SeriesWindowStats, compute_window_stats
 
 Samples = list[tuple[float, float]]
@@ -152,6 +153,31 @@ class InMemoryMetricSource(MetricSource):
             inside = tuple((t, v) for t, v in samples if lo <= t < hi)
             if inside and selector.matches(key.name, key.label_map):
                 out.append(SeriesSamples(key=key, samples=inside))
+        return out
+
+    def slice_stats(
+        self,
+        selectors: Sequence[Selector],
+        start: datetime,
+        end: datetime,
+        slice_seconds: int,
+    ) -> list[list[SeriesSliceStats]]:
+        """Each selector's raw samples summed up slice by slice.
+
+        A series whose samples in the range are all NaN is left out, as
+        Prometheus leaves it out.
+        """
+        lo, hi = start.timestamp(), end.timestamp()
+        out = []
+        for selector in selectors:
+            summed = (
+                SeriesSliceStats(
+                    key=found.key,
+                    stats=slice_stats(found.samples, lo, hi, slice_seconds),
+                )
+                for found in self.samples(selector, start, end)
+            )
+            out.append([s for s in summed if any(s.stats)])
         return out
 
 

@@ -1,5 +1,6 @@
 """PromQL the Prometheus adapter sends: many series and statistics per query."""
 
+import re
 from collections.abc import Sequence
 
 from monitoring_core.selectors import Matcher, MatchOp, Selector
@@ -113,3 +114,60 @@ def union(terms: Sequence[str]) -> str:
         return terms[0]
     middle = len(terms) // 2
     return f"({union(terms[:middle])}) or ({union(terms[middle:])})"
+
+
+_RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def _re2_escape(value: str) -> str:
+    """A literal for Prometheus' RE2 (which refuses a backslash before a space
+    or a letter, as Python's ``re.escape`` may put them)."""
+    return _RE2_SPECIAL.sub(r"\\\1", value)
+
+
+def merged_selectors(selectors: Sequence[Selector]) -> list[tuple[Selector, list[int]]]:
+    """Selectors read together: one per metric name and set of labels.
+
+    Selectors of one metric name whose other matchers are all ``=`` on the
+    same labels become one, each label matched against the alternation of the
+    values (``name{instance=~"a|b"}``); it may select more series than the
+    selectors together (``{a="1",b="2"}`` and ``{a="3",b="4"}`` also select
+    ``{a="1",b="4"}``), so each answer is handed to the selectors that match
+    it. Any other selector stays alone.
+
+    Returns:
+        ``(selector to read, indexes of the selectors it stands for)``.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    alone: list[tuple[Selector, list[int]]] = []
+    for index, selector in enumerate(selectors):
+        name = selector.metric_name
+        others = [m for m in selector.matchers if m.label != "__name__"]
+        if name is None or any(m.op is not MatchOp.EQ for m in others):
+            alone.append((selector, [index]))
+            continue
+        labels = tuple(sorted(m.label for m in others))
+        if len(set(labels)) != len(labels):
+            alone.append((selector, [index]))
+            continue
+        groups.setdefault((name, labels), []).append(index)
+    out = []
+    for (name, labels), indexes in groups.items():
+        if len(indexes) == 1:
+            out.append((selectors[indexes[0]], indexes))
+            continue
+        matchers = [Matcher("__name__", MatchOp.EQ, name)]
+        for label in labels:
+            values = sorted(
+                {
+                    m.value
+                    for i in indexes
+                    for m in selectors[i].matchers
+                    if m.label == label
+                }
+            )
+            matchers.append(
+                Matcher(label, MatchOp.RE, "|".join(_re2_escape(v) for v in values))
+            )
+        out.append((Selector(tuple(matchers)), indexes))
+    return out + alone

@@ -19,7 +19,13 @@ from monitoring_core.slo.episodes import Episode, find_episodes
 from monitoring_core.slo.kinds import ObjectiveKind, SampleStats, Side, SliceState
 from monitoring_core.slo.predictions import PredictedSlice, Prediction, predict
 from monitoring_core.slo.ranges import AllowedRange
-from monitoring_core.slo.slices import Slice, slice_samples
+from monitoring_core.slo.slices import (
+    SeriesSliceStats,
+    Slice,
+    judge_slices,
+    slice_samples,
+    slice_stats,
+)
 from monitoring_core.slo.status import Status, objective_status, worst_status
 from monitoring_core.slo.window import WindowReport, evaluate_window
 
@@ -30,6 +36,7 @@ __all__ = [
     "PredictedSlice",
     "Prediction",
     "SampleStats",
+    "SeriesSliceStats",
     "Side",
     "Slice",
     "SliceState",
@@ -37,8 +44,10 @@ __all__ = [
     "WindowReport",
     "evaluate_window",
     "find_episodes",
+    "judge_slices",
     "objective_status",
     "predict",
     "slice_samples",
+    "slice_stats",
     "worst_status",
 ]
