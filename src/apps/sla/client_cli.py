@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from adapters.grpc.client import SlaCallError, SlaClient
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from apps.env import ConfigError, Env
-from apps.sla import tables
+from apps.sla import rules_cli, tables
 from apps.sla.client_args import (
     check_whole_slices,
     duration_argument,
@@ -41,7 +41,8 @@ def add_parser(commands: Any) -> None:
     """Add ``sla`` and its actions to the ``monitoring`` parser."""
     sla = commands.add_parser(
         "sla",
-        help="SLA client: apply, get, list, delete, status, violations, predict, score",
+        help="SLA client: apply, get, list, delete, status, violations, predict, "
+        "score, rules",
         description="Talk to the SLA manager at MONITORING_SLA_ADDRESS "
         "(default 127.0.0.1:50051); MONITORING_SLA_TOKEN, MONITORING_SLA_TLS_CA "
         "and MONITORING_SLA_TLS configure authentication and TLS.",
@@ -103,6 +104,7 @@ def add_parser(commands: Any) -> None:
         default="10m",
         help="how far ahead, a whole number of every objective's slices (default: 10m)",
     )
+    rules_cli.add_action(actions)
 
 
 def client_from_env(address: str | None) -> SlaClient:
@@ -186,6 +188,8 @@ def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
 
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Run one ``monitoring sla`` action; return the exit code."""
+    if args.action == "rules":
+        return rules_cli.run(args, client_from_env)
     if args.address is not None and not re.fullmatch(ADDRESS_PATTERN, args.address):
         print(
             f"monitoring sla: --address {args.address!r}: must be host:port",

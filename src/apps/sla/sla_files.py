@@ -18,9 +18,14 @@ import attrs
 import yaml
 
 from adapters.grpc.generated import sla_manager_pb2 as pb
+from monitoring_core.alerting import AlertingPolicy
+from monitoring_core.durations import parse_duration
+from monitoring_core.errors import InvalidDuration
 
-DOCUMENT_KEYS = ("name", "description", "objectives")
+DOCUMENT_KEYS = ("name", "description", "objectives", "alerting")
 OBJECTIVE_KEYS = ("selector", "lo", "hi", "target", "window", "slice", "allow_pending")
+ALERTING_KEYS = ("predicted_breach",)
+PREDICTED_BREACH_KEYS = ("probability", "for", "horizon")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -30,10 +35,15 @@ class InputError(Exception):
 
 @attrs.frozen
 class SlaDocument:
-    """One SLA of a file and where it was written (``documents[1] (name "x")``)."""
+    """One SLA of a file and where it was written (``documents[1] (name "x")``).
+
+    ``alerting`` is read by ``monitoring sla rules -f``; the SLA manager does
+    not store it (``apply`` sends the SLA only).
+    """
 
     label: str
     sla: pb.Sla
+    alerting: AlertingPolicy = attrs.field(factory=AlertingPolicy)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -136,6 +146,61 @@ def _objective(item: object, where: str) -> pb.Objective:
     return objective
 
 
+def _seconds(value: object, where: str, default: int, zero: bool = False) -> int:
+    if value is None:
+        return default
+    text = _text(value, where)
+    if zero and text.strip() in ("0", "0s"):
+        return 0
+    try:
+        return parse_duration(text)
+    except InvalidDuration as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def alerting_from_document(document: dict[Any, Any]) -> AlertingPolicy:
+    """The ``alerting`` section of an SLA document; defaults where absent.
+
+    Raises:
+        InputError: an unknown key or a wrong value, by key path.
+    """
+    section = document.get("alerting")
+    if section is None:
+        return AlertingPolicy()
+    if not isinstance(section, dict):
+        raise InputError("alerting must be a mapping with predicted_breach")
+    _check_keys(section, ALERTING_KEYS, "alerting.")
+    breach = section.get("predicted_breach")
+    breach = {} if breach is None else breach
+    where = "alerting.predicted_breach"
+    if not isinstance(breach, dict):
+        raise InputError(f"{where} must be a mapping with probability, for, horizon")
+    _check_keys(breach, PREDICTED_BREACH_KEYS, f"{where}.")
+    default = AlertingPolicy()
+    probability = _number(breach.get("probability"), f"{where}.probability")
+    if probability is not None and not 0.0 < probability < 1.0:
+        raise InputError(
+            f"{where}.probability must lie strictly between 0 and 1, not "
+            f"{_shown(breach.get('probability'))}"
+        )
+    return AlertingPolicy(
+        predicted_breach_probability=default.predicted_breach_probability
+        if probability is None
+        else probability,
+        predicted_breach_for_seconds=_seconds(
+            breach.get("for"),
+            f"{where}.for",
+            default.predicted_breach_for_seconds,
+            zero=True,
+        ),
+        predicted_breach_horizon_seconds=_seconds(
+            breach.get("horizon"),
+            f"{where}.horizon",
+            default.predicted_breach_horizon_seconds,
+        ),
+    )
+
+
 def sla_from_document(document: dict[Any, Any]) -> pb.Sla:
     """One YAML mapping as an SLA message; the server validates the values.
 
@@ -226,7 +291,11 @@ def _document(path: str, index: int, document: object) -> SlaDocument:
             f"not a {type(document).__name__}"
         )
     try:
-        return SlaDocument(label=label, sla=sla_from_document(document))
+        return SlaDocument(
+            label=label,
+            sla=sla_from_document(document),
+            alerting=alerting_from_document(document),
+        )
     except InputError as exc:
         raise InputError(f"{path}: {label}: {exc}") from None
 

@@ -195,7 +195,7 @@ def test_a_name_or_key_with_a_line_break_stays_on_one_line(tmp_path: Path) -> No
     text = GOOD.replace("name: web-tier", 'name: "web\\ntier"') + '"a\\nb": 1\n'
     assert refusal(tmp_path, text) == (
         'documents[0] (name "web\\ntier"): "a\\nb": unknown key; '
-        "the keys are name, description, objectives"
+        "the keys are name, description, objectives, alerting"
     )
 
 
