@@ -2,6 +2,7 @@
 # Local servers for the integration tests, without Docker or systemd.
 #
 #   scripts/services.sh install   apt packages (only the missing ones) + Kafka jars (only if not cached)
+#                                 + Sloth (go install, only if not cached; the OpenSLO consumer test)
 #   scripts/services.sh up        install if needed, start what is not running, wait until ready
 #   scripts/services.sh up NAME.. only these (node-exporter prometheus mariadb kafka), e.g. for make demo
 #   scripts/services.sh down      stop what this script started (pid files), leave anything else alone
@@ -12,7 +13,8 @@
 # Everything listens on 127.0.0.1 only. Data, logs, configs and pid files live
 # under <repo>/.services/ (git-ignored; MONITORING_SERVICES_DIR moves them, e.g.
 # for a second, private set). Kafka jars are cached outside the repo
-# in ${MONITORING_KAFKA_JARS:-/var/cache/monitoring/kafka-4.1.1}.
+# in ${MONITORING_KAFKA_JARS:-/var/cache/monitoring/kafka-4.1.1}, Sloth
+# in ${MONITORING_SLOTH_DIR:-$HOME/.cache/monitoring/sloth-v0.16.0}.
 # With MONITORING_SERVICES_STARTED_FILE set, `up` writes there one line per
 # service: "started NAME", "running NAME" (started by services.sh before) or
 # "foreign NAME" (its port is served by something else); make demo uses it to
@@ -54,6 +56,10 @@ JAVA_BIN=${MONITORING_JAVA:-java}
 KAFKA_VERSION=4.1.1
 KAFKA_JARS=${MONITORING_KAFKA_JARS:-/var/cache/monitoring/kafka-$KAFKA_VERSION}
 KAFKA_MARKER_JARS=("kafka_2.13-$KAFKA_VERSION.jar" "kafka-tools-$KAFKA_VERSION.jar")
+
+SLOTH_VERSION=v0.16.0  # tests/integration/test_sloth_reads_our_openslo.py (ADR 0044)
+SLOTH_DIR=${MONITORING_SLOTH_DIR:-$HOME/.cache/monitoring/sloth-$SLOTH_VERSION}
+SLOTH_BIN=$SLOTH_DIR/sloth
 
 DB_NAME=monitoring
 DB_USER=monitoring
@@ -314,10 +320,22 @@ install_kafka_jars() {
     say "Kafka jars cached in $KAFKA_JARS ($(ls "$KAFKA_JARS" | wc -l) jars)"
 }
 
+install_sloth() {  # go install into a cache of its own, once
+    [[ -x $SLOTH_BIN ]] && return 0
+    local go_bin
+    go_bin=$(command -v go || echo /usr/local/go/bin/go)
+    [[ -x $go_bin ]] || die "go not found: needed once to install Sloth $SLOTH_VERSION"
+    mkdir -p "$SLOTH_DIR"
+    say "installing Sloth $SLOTH_VERSION into $SLOTH_DIR (go install) ..."
+    GOBIN=$SLOTH_DIR "$go_bin" install "github.com/slok/sloth/cmd/sloth@$SLOTH_VERSION" ||
+        die "go install of Sloth $SLOTH_VERSION failed"
+}
+
 cmd_install() {
     lock
     install_packages
     install_kafka_jars
+    install_sloth
     say "install: ok"
 }
 
@@ -326,6 +344,7 @@ ensure_installed() {
     mapfile -t missing < <(missing_packages)
     ((${#missing[@]} == 0)) || install_packages
     if wants kafka; then install_kafka_jars; fi
+    install_sloth
 }
 
 # -------------------------------------------------------------- prometheus ---
@@ -647,6 +666,7 @@ export MONITORING_TEST_DATABASE_URL=mysql+pymysql://$DB_USER:$DB_PASSWORD@$HOST:
 export MONITORING_TEST_NODE_EXPORTER_URL=http://$HOST:$NODE_EXPORTER_PORT
 export MONITORING_TEST_PROMETHEUS_BIN=$PROMETHEUS_BIN
 export MONITORING_TEST_PROMTOOL_BIN=$PROMTOOL_BIN
+export MONITORING_TEST_SLOTH_BIN=$SLOTH_BIN
 EOF
 }
 

@@ -29,6 +29,7 @@ from apps.sla.client_settings import (
     DEFAULT_ADDRESS,
     read_sla_client_settings,
 )
+from apps.sla.openslo_cli import add_export_parser, export_sla
 from apps.sla.sla_files import InputError, read_slas, shown_path
 
 __all__ = ["InputError", "add_parser", "client_from_env", "run"]
@@ -42,7 +43,7 @@ def add_parser(commands: Any) -> None:
     sla = commands.add_parser(
         "sla",
         help="SLA client: apply, get, list, delete, status, violations, predict, "
-        "score, rules",
+        "score, rules, export",
         description="Talk to the SLA manager at MONITORING_SLA_ADDRESS "
         "(default 127.0.0.1:50051); MONITORING_SLA_TOKEN, MONITORING_SLA_TLS_CA "
         "and MONITORING_SLA_TLS configure authentication and TLS.",
@@ -69,7 +70,8 @@ def add_parser(commands: Any) -> None:
         return parser
 
     apply = action(
-        "apply", "create or update SLAs from YAML (strict: unknown keys refused)"
+        "apply",
+        "create or update SLAs from YAML or OpenSLO v1 (strict: unknown keys refused)",
     )
     apply.add_argument("-f", "--file", required=True, help="YAML file, - for stdin")
     apply.add_argument(
@@ -105,6 +107,7 @@ def add_parser(commands: Any) -> None:
         help="how far ahead, a whole number of every objective's slices (default: 10m)",
     )
     rules_cli.add_action(actions)
+    add_export_parser(actions)
 
 
 def client_from_env(address: str | None) -> SlaClient:
@@ -179,6 +182,8 @@ def _dispatch(client: SlaClient, args: argparse.Namespace) -> tuple[Any, str]:
         return report, tables.status(report)
     if action == "violations":
         return _violations(client, args)
+    if action == "export":
+        return export_sla(client, args)
     if action == "score":
         duration_argument("--lookback", args.lookback)
         scores = client.score(args.name, args.lookback.strip())

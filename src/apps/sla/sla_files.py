@@ -309,9 +309,13 @@ def read_slas(path: str) -> list[SlaDocument]:
     found: list[SlaDocument] = []
     first: dict[str, int] = {}
     text, path = _decoded(path), shown_path(path)
-    for index, document in _documents(path, text):
-        if document is None:  # an empty document, e.g. after a final ---
-            continue
+    # An empty document (e.g. after a final ---) is skipped.
+    documents = [(i, d) for i, d in _documents(path, text) if d is not None]
+    if any(isinstance(d, dict) and "apiVersion" in d for _, d in documents):
+        from apps.sla.openslo_cli import read_openslo  # OpenSLO v1 (ADR 0044)
+
+        return read_openslo(path, documents)
+    for index, document in documents:
         read = _document(path, index, document)
         name = read.sla.name
         if name in first:
