@@ -117,3 +117,8 @@ def test_the_prometheus_rule_format_holds_the_same_groups(tmp_path: Path) -> Non
     assert resource["kind"] == "PrometheusRule"
     assert resource["metadata"]["name"] == "payments-slos"
     assert resource["spec"]["groups"] == plain["groups"]
+
+
+def test_the_example_in_the_docs_is_the_generated_file() -> None:
+    docs = (ROOT / "docs" / "alerting.md").read_text()
+    assert (PROMTOOL_DIR / "rules.yml").read_text() in docs
