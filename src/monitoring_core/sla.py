@@ -32,7 +32,9 @@ class SlaLimits:
     """Bounds on what one SLA may hold, so one request cannot exhaust the server.
 
     Attributes:
-        max_objectives: objectives per SLA.
+        max_objectives: objectives per SLA (100: the minute refresh of 100
+            objectives costs less than Prometheus handing over their raw 12 h
+            samples, bench/sla_violations.py, ADR 0046).
         max_name_length: characters in an SLA name.
         max_selector_length: characters in one selector.
         max_description_length: characters in the free-text description.
@@ -41,7 +43,7 @@ class SlaLimits:
         max_slices_per_window: ``window / slice`` at most (work per evaluation).
     """
 
-    max_objectives: int = 20
+    max_objectives: int = 100
     max_name_length: int = 63
     max_selector_length: int = 1024
     max_description_length: int = 1024

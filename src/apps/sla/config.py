@@ -65,7 +65,7 @@ def load_sla_manager_config(
         token=read_sla_token(env),
         tls_cert=_file(env, "MONITORING_GRPC_TLS_CERT"),
         tls_key=_file(env, "MONITORING_GRPC_TLS_KEY"),
-        max_objectives=env.integer("MONITORING_SLA_MAX_OBJECTIVES", 20, maximum=1000),
+        max_objectives=env.integer("MONITORING_SLA_MAX_OBJECTIVES", 100, maximum=1000),
         metrics_port=env.integer(
             "MONITORING_SLA_METRICS_PORT", 9466, minimum=0, maximum=65535
         ),
