@@ -17,10 +17,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.sla_repository import InMemorySlaRepository
 from adapters.prometheus.client import PrometheusHttp
+from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus.sample_source import PrometheusSampleSource
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
+from monitoring_core.services.sla_definitions import SlaDefinitions
+from monitoring_core.services.sla_judgement import SlaJudgement
+from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from monitoring_core.slo import (
     AllowedRange,
     SeriesSliceStats,
@@ -189,3 +195,38 @@ def test_the_edges_fall_where_the_raw_samples_put_them(prometheus_url: str) -> N
     ]
     assert on_a_bound, "the data has slices whose extreme is exactly a bound"
     assert all(piece.state is SliceState.GOOD for piece in on_a_bound)
+
+
+def test_refreshes_read_on_the_grid_equal_a_judgement_from_raw_samples(
+    prometheus_url: str,
+) -> None:
+    """SlaJudgement over the real adapters: a judgement that keeps its slices
+    and reads each refresh on the grid says what one that keeps nothing and
+    reads everything raw says, minute after minute."""
+    http = PrometheusHttp(prometheus_url, 30)
+    clock = FixedClock(datetime.fromtimestamp(END - 1800 + 30, UTC))
+    definitions = SlaDefinitions(
+        InMemorySlaRepository(clock), PrometheusMetricSource(http), clock
+    )
+    objectives = (
+        ObjectiveDraft(selector="edge_value", lo=LO, hi=HI, target=0.99, window="3h"),
+        ObjectiveDraft(selector='edge_value{host="a"}', hi=HI, target=0.9, window="1h"),
+        ObjectiveDraft(
+            selector='edge_other{host="a"}', lo=LO, target=0.9, window="1h", slice="5m"
+        ),
+    )
+    definitions.apply(SlaDraft(name="edges", objectives=objectives))
+    kept = SlaJudgement(definitions, PrometheusSampleSource(http), clock)
+    raw = PrometheusSampleSource(http, grid_slices=0)
+    windows = (600, 3600, 2 * 3600)
+    reads: list[str] = []
+    http.recorded = []
+    for _ in range(12):
+        refreshed = kept.violations("edges", windows)
+        reads += [form["query"][:40] for _, form in http.recorded]
+        http.recorded = []
+        fresh = SlaJudgement(definitions, raw, clock).violations("edges", windows)
+        http.recorded = []
+        assert refreshed == fresh, clock.now()
+        clock.advance(60)
+    assert sum("min_over_time" in q for q in reads) >= 11  # refreshes on the grid
