@@ -19,6 +19,7 @@ import pytest
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.sla_repository import InMemorySlaRepository
+from adapters.prometheus import sample_source
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus.sample_source import PrometheusSampleSource
@@ -230,3 +231,18 @@ def test_refreshes_read_on_the_grid_equal_a_judgement_from_raw_samples(
         assert refreshed == fresh, clock.now()
         clock.advance(60)
     assert sum("min_over_time" in q for q in reads) >= 11  # refreshes on the grid
+
+
+def test_selectors_spread_over_several_grid_queries_keep_their_answers(
+    prometheus_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sample_source, "GRID_CHUNK", 2)
+    http = PrometheusHttp(prometheus_url, 30)
+    http.recorded = []
+    selectors = [parse_selector(s) for s in SELECTORS]
+    start, end = END - 1200, END
+    lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    grid = PrometheusSampleSource(http).slice_stats(selectors, lo, hi, 60)
+    assert sum(path == "query_range" for path, _ in http.recorded) >= 2
+    for text, found in zip(SELECTORS, grid, strict=True):
+        _same(found, _expected(text, start, end, 60))
