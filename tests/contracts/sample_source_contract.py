@@ -4,6 +4,7 @@ The expected samples are read from the dataset's own definition (what was
 scraped, or backfilled into Prometheus), never from an adapter's answer.
 """
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from monitoring_core.ports import SampleSource
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
+from monitoring_core.slo import slice_stats
 from tests.support import dataset
 
 GAUGE_A = SeriesKey.of("test_gauge", {"instance": "a", "job": "t"})
@@ -94,3 +96,38 @@ class SampleSourceContract:
         first = dataset.END - dataset.HOURS * 3600
         early, late = at(first - 7200), at(first - 3600)
         assert sample_source.samples(parse_selector("test_gauge"), early, late) == []
+
+    @pytest.mark.parametrize("slices", [10, 120])
+    def test_slice_stats_sum_up_each_selectors_raw_samples(
+        self, sample_source: SampleSource, slices: int
+    ) -> None:
+        # 10 slices: what a refresh reads; 120: a long range (ADR 0046).
+        hi = dataset.END // 300 * 300
+        lo = hi - slices * 60
+        texts = ["test_gauge", GAUGE_A.canonical, COUNTER.canonical]
+        found = sample_source.slice_stats(
+            [parse_selector(t) for t in texts], at(lo), at(hi), 60
+        )
+        for text, answer in zip(texts, found, strict=True):
+            selector = parse_selector(text)
+            keys = sorted(
+                (
+                    k
+                    for k in dataset.build()
+                    if selector.matches(k.name, k.label_map) and expected(k, lo, hi)
+                ),
+                key=lambda k: k.canonical,
+            )
+            assert [s.key for s in answer] == keys, text
+            for series in answer:
+                want = slice_stats(expected(series.key, lo, hi), lo, hi, 60)
+                assert len(series.stats) == slices
+                for got, wanted in zip(series.stats, want, strict=True):
+                    assert (got is None) == (wanted is None)
+                    if got is not None and wanted is not None:
+                        assert got.samples == wanted.samples
+                        assert (got.minimum, got.maximum) == (
+                            wanted.minimum,
+                            wanted.maximum,
+                        )
+                        assert math.isclose(got.total, wanted.total, rel_tol=1e-12)
