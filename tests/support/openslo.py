@@ -2,6 +2,7 @@
 and SLAs that exercise every mapping rule of ``adapters.formats.openslo``."""
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,24 @@ from referencing import Registry, Resource
 from monitoring_core.sla import ObjectiveDraft, Sla, SlaDraft, validate_sla
 from tests.support.servers import ROOT
 
-SCHEMAS = ROOT.parent / "shared" / "reference" / "openslo-v1"
+_REFERENCE = Path("reference") / "openslo-v1"
+
+
+def _schemas() -> Path:
+    """``../shared`` beside the checkout, else the workplace's ``/work/shared``.
+
+    ``MONITORING_SHARED_DIR`` overrides both (a clone elsewhere, e.g. in /tmp).
+    """
+    candidates = [ROOT.parent / "shared", Path("/work/shared")]
+    if os.environ.get("MONITORING_SHARED_DIR"):
+        candidates.insert(0, Path(os.environ["MONITORING_SHARED_DIR"]))
+    for base in candidates:
+        if (base / _REFERENCE).is_dir():
+            return base / _REFERENCE
+    return candidates[0] / _REFERENCE
+
+
+SCHEMAS = _schemas()
 
 
 @cache
