@@ -48,15 +48,9 @@ class PrometheusHttp:
                 auth=self._client.auth,
                 timeout=self._timeout,
             )
-            body = response.json()
-        except (requests.RequestException, ValueError) as exc:
+        except requests.RequestException as exc:
             raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
-        if response.status_code != 200 or body.get("status") != "success":
-            raise SourceUnavailable(
-                f"Prometheus at {self.url} answered {response.status_code}: "
-                f"{body.get('error', response.text[:300])}"
-            )
-        return body["data"]
+        return self._data_of(response)
 
     def post_body(self, path: str, form: Mapping[str, str]) -> bytes:
         """POST a form to ``/api/v1/<path>``; the answer's body, uncompressed.
@@ -86,6 +80,19 @@ class PrometheusHttp:
             )
         return body
 
+    def _data_of(self, response: requests.Response) -> Any:
+        """The ``data`` member of a successful JSON answer; else SourceUnavailable."""
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
+        if response.status_code != 200 or body.get("status") != "success":
+            raise SourceUnavailable(
+                f"Prometheus at {self.url} answered {response.status_code}: "
+                f"{body.get('error', response.text[:300])}"
+            )
+        return body["data"]
+
     def get(self, path: str) -> Any:
         """GET ``/api/v1/<path>`` and return the ``data`` member."""
         try:
@@ -95,15 +102,9 @@ class PrometheusHttp:
                 auth=self._client.auth,
                 timeout=self._timeout,
             )
-            body = response.json()
-        except (requests.RequestException, ValueError) as exc:
+        except requests.RequestException as exc:
             raise SourceUnavailable(f"Prometheus at {self.url}: {exc}") from exc
-        if response.status_code != 200 or body.get("status") != "success":
-            raise SourceUnavailable(
-                f"Prometheus at {self.url} answered {response.status_code}: "
-                f"{body.get('error', response.text[:300])}"
-            )
-        return body["data"]
+        return self._data_of(response)
 
     def query(self, promql: str, at: datetime) -> list[JsonObject]:
         """Instant query evaluated at ``at`` (always explicit)."""
