@@ -6,7 +6,7 @@ PYTHON ?= python3
 SERVICES := scripts/services.sh
 
 .PHONY: help install venv demo test lint unit integration services-up services-down \
-        services-status bench proto clean
+        services-status bench proto clean chromium
 
 help:
 	@echo "make demo            everything in one process on a local Prometheus (Ctrl-C stops)"
@@ -32,6 +32,11 @@ proto: venv
 install: venv
 	$(SERVICES) install
 
+# Debian's chromium, driven headless by the console's browser tests (tests/browser).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+
 services-up: install
 	$(SERVICES) up
 
@@ -51,7 +56,7 @@ unit: venv
 	$(BIN)/pytest tests/unit -q
 
 # Servers are started first and stopped however the run ends.
-test: install
+test: install chromium
 	@trap '$(SERVICES) down' EXIT; \
 	$(SERVICES) up && \
 	eval "$$($(SERVICES) env)" && \
