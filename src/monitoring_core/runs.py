@@ -37,6 +37,15 @@ class EtlRun:
         steps: timing and error of every step that ran.
         series_count: series discovered.
         results_published: results handed to the publisher.
+        results_delivered: of those, the ones the transport had acknowledged
+            when the cycle ended; None where it is not known (a record read
+            back from a store that does not keep it, or from an older ETL).
+        results_buffered: results still waiting in the publisher's bounded
+            buffer when the cycle ended (this cycle's and any earlier one's,
+            e.g. while the broker is away); None where it is not known.
+        aborted: why the cycle never finished, on the record published at
+            restart for a cycle that started and never ended (ADR 0053);
+            None for a cycle that ran to its end.
     """
 
     run_id: str
@@ -46,6 +55,16 @@ class EtlRun:
     steps: tuple[StepTiming, ...]
     series_count: int
     results_published: int
+    results_delivered: int | None = None
+    results_buffered: int | None = None
+    aborted: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``failed`` (a step failed) or ``aborted`` (never finished)."""
+        if self.aborted is not None:
+            return "aborted"
+        return "ok" if self.ok else "failed"
 
     @property
     def seconds(self) -> float:
@@ -55,4 +74,28 @@ class EtlRun:
     @property
     def errors(self) -> list[str]:
         """The error of every failed step, as ``step: message``."""
-        return [f"{s.step.value}: {s.error}" for s in self.steps if s.error]
+        found = [f"{s.step.value}: {s.error}" for s in self.steps if s.error]
+        if self.aborted is not None:
+            found.append(f"aborted: {self.aborted}")
+        return found
+
+
+def aborted_run(
+    run_id: str, started_at: datetime, found_at: datetime, reason: str
+) -> EtlRun:
+    """The record of a cycle that started at ``started_at`` and never finished.
+
+    Published at restart, when the cycle's marker is found (ADR 0053): its end
+    is unknown, so ``finished_at`` is when the marker was found; nothing is
+    known to have been published.
+    """
+    return EtlRun(
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=max(found_at, started_at),
+        ok=False,
+        steps=(),
+        series_count=0,
+        results_published=0,
+        aborted=reason,
+    )

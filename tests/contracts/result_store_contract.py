@@ -461,7 +461,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0004"
+        assert migrate.current(empty_url) == "0005"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
 
     def test_downgrade_to_base_drops_every_table_and_upgrade_works_again(
@@ -469,7 +469,7 @@ class SqlResultStoreContract(ResultStoreContract):
     ) -> None:
         assert migrate.current(empty_url) is None
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0004"
+        assert migrate.current(empty_url) == "0005"
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
         migrate.downgrade(empty_url, "base")
         assert _tables(empty_url) == {"alembic_version"}
@@ -529,12 +529,43 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0004"
+        assert migrate.current(empty_url) == "0005"
         assert _point_columns(empty_url, True) == {
             (rows.ms(f.made_at), f.series.id): _point_bits(f.points) for f in written
         }
         with sql_store(empty_url) as store:
             assert same(store.latest_forecast(written[-1].series.id), written[-1])
+
+    def test_an_upgrade_to_0005_killed_half_way_is_finished_and_keeps_old_runs(
+        self, empty_url: str
+    ) -> None:
+        migrate.upgrade(empty_url, "0004")
+        old = factories.etl_run()
+        engine = make_engine(empty_url)
+        row = {
+            k: v
+            for k, v in rows.run_row(old).items()
+            if k not in ("results_delivered", "results_buffered", "aborted")
+        }
+        try:  # killed after adding the first of the three columns
+            with engine.begin() as connection:
+                connection.execute(tables.etl_runs.insert().values(**row))
+                connection.exec_driver_sql(
+                    "ALTER TABLE etl_runs ADD COLUMN results_delivered INTEGER"
+                )
+        finally:
+            engine.dispose()
+        migrate.upgrade(empty_url)
+        assert migrate.current(empty_url) == "0005"
+        aborted = attrs.evolve(old, run_id="later", aborted="killed mid-cycle")
+        with sql_store(empty_url) as store:
+            store.write([aborted])
+            found = {r.run_id: r for r in store.etl_runs(10)}
+        assert found[old.run_id] == old  # unknown counts read back as None
+        assert found["later"].aborted == "killed mid-cycle"
+        assert found["later"].status == "aborted"
+        migrate.downgrade(empty_url, "0004")
+        assert migrate.current(empty_url) == "0004"
 
     def test_rows_are_stored_once_however_often_written(
         self, store: Store, engine: Engine

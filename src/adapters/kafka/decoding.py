@@ -360,7 +360,14 @@ def _fast_run(d: wire.EtlRunData) -> EtlRun:
         ),
         series_count=d.series_count,
         results_published=d.results_published,
+        results_delivered=_count(d.results_delivered),
+        results_buffered=_count(d.results_buffered),
+        aborted=None if d.aborted is msgspec.UNSET else d.aborted,
     )
+
+
+def _count(n: int | msgspec.UnsetType) -> int | None:
+    return None if n is msgspec.UNSET else n
 
 
 def _fast_window_stats(message: wire.WindowStatsMessage) -> SeriesWindowStats:

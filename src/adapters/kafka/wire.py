@@ -181,6 +181,9 @@ class EtlRunData(_Object):
     series_count: Count
     results_published: Count
     seconds: Seconds
+    results_delivered: Count | UnsetType = UNSET
+    results_buffered: Count | UnsetType = UNSET
+    aborted: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
 
 
 class _Envelope(_Object, tag_field="type"):

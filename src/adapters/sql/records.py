@@ -160,4 +160,7 @@ def row_to_run(row: Row) -> EtlRun:
         steps=tuple(_step(s) for s in json.loads(row.steps)),
         series_count=row.series_count,
         results_published=row.results_published,
+        results_delivered=row.results_delivered,
+        results_buffered=row.results_buffered,
+        aborted=row.aborted,
     )

@@ -207,4 +207,7 @@ def run_row(result: EtlRun) -> Row:
         "steps": to_json([_step(s) for s in result.steps]),
         "series_count": result.series_count,
         "results_published": result.results_published,
+        "results_delivered": result.results_delivered,
+        "results_buffered": result.results_buffered,
+        "aborted": result.aborted,
     }
