@@ -403,3 +403,60 @@ class PredictionLog(Protocol):
             StoreUnavailable: the store could not be read.
         """
         ...
+
+
+ForecastKey = tuple[str, datetime]
+"""A kept forecast's identity: its series id and when it was made."""
+
+
+class EtlStateStore(Protocol):
+    """The ETL's small durable state, kept across restarts (ADR 0047).
+
+    The forecasts awaiting their score (the forecast ledger) and the last SLA
+    forecast target set. Every write is atomic: a process killed during one
+    leaves the state of the write before.
+    """
+
+    def pending_forecasts(self) -> list[Forecast]:
+        """Every kept forecast, in no particular order.
+
+        Raises:
+            StoreUnavailable: the state could not be read.
+        """
+        ...
+
+    def update_forecasts(
+        self, added: Sequence[Forecast], removed: Sequence[ForecastKey]
+    ) -> None:
+        """In one transaction: forget the forecasts of ``removed`` (unknown keys
+        are ignored), then keep ``added`` (replacing a kept forecast of the same
+        key).
+
+        Raises:
+            StoreUnavailable: the state could not be written; it is unchanged.
+        """
+        ...
+
+    def replace_forecasts(self, forecasts: Sequence[Forecast]) -> None:
+        """In one transaction: the kept forecasts become exactly ``forecasts``.
+
+        Raises:
+            StoreUnavailable: the state could not be written; it is unchanged.
+        """
+        ...
+
+    def forecast_targets(self) -> list[Selector] | None:
+        """The last saved target set; None when none was ever saved.
+
+        Raises:
+            StoreUnavailable: the state could not be read.
+        """
+        ...
+
+    def save_forecast_targets(self, selectors: Sequence[Selector]) -> None:
+        """Replace the saved target set (an empty one is a set too).
+
+        Raises:
+            StoreUnavailable: the state could not be written; it is unchanged.
+        """
+        ...

@@ -1,6 +1,8 @@
 """The ETL's settings, read from ``MONITORING_*`` environment variables."""
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import attrs
 
@@ -45,6 +47,15 @@ class EtlConfig:
     settings: EtlSettings
     sla: SlaClientSettings | None
     """Where to ask for the SLA set; None when MONITORING_SLA_ADDRESS is unset."""
+    state_path: Path | None = None
+    """The SQLite file of the ETL's durable state (pending forecasts, the last
+    SLA target set; ADR 0047); None keeps it in memory only."""
+
+
+STATE_PATH = "MONITORING_ETL_STATE_PATH"
+DEFAULT_STATE_PATH = "~/.local/state/monitoring/etl.sqlite"
+"""Under ``$XDG_STATE_HOME`` instead when that is set (and the setting is not)."""
+NO_STATE = "none"
 
 
 def _settings(env: Env) -> EtlSettings:
@@ -81,9 +92,26 @@ def _sla(env: Env) -> SlaClientSettings | None:
     return settings if settings.address else None
 
 
+def _state_path(env: Env, environ: Mapping[str, str]) -> Path | None:
+    raw = env.text(STATE_PATH, DEFAULT_STATE_PATH, r".*\S.*", "a file path or none")
+    if raw.strip().lower() == NO_STATE:
+        return None
+    # Looked up with "in", not .get, so --help does not list it as a setting.
+    if STATE_PATH not in environ and "XDG_STATE_HOME" in environ:
+        xdg = environ["XDG_STATE_HOME"]
+        if os.path.isabs(xdg):
+            return Path(xdg) / "monitoring" / "etl.sqlite"
+    try:
+        return Path(raw).expanduser().absolute()
+    except RuntimeError:  # "~" without a home folder
+        env.errors.append(f"{STATE_PATH}={raw!r}: no home folder to expand ~ in")
+        return None
+
+
 def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
     """Read and validate; raises ConfigError naming every bad variable."""
     env = Env(environ)
+    given = os.environ if environ is None else environ
     settings = _settings(env)
     config = EtlConfig(
         prometheus_url=read_prometheus_url(env),
@@ -116,6 +144,7 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         ),
         settings=settings,
         sla=_sla(env),
+        state_path=_state_path(env, given),
     )
     _check(env, settings)
     env.raise_if_invalid()

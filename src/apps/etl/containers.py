@@ -18,11 +18,12 @@ from adapters.kafka.result_publisher import ensure_topic, kafka_publisher
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
+from adapters.sql.etl_state import open_etl_state
 from adapters.system.clock import SystemClock
 from apps.etl.config import EtlConfig
 from apps.etl.runner import EtlRunner
 from apps.http_server import metrics_server
-from monitoring_core.ports import Forecaster, ForecastTargets
+from monitoring_core.ports import EtlStateStore, Forecaster, ForecastTargets
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 
@@ -34,6 +35,18 @@ def forecaster_for(engine: str) -> Forecaster:
 def _topic(config: EtlConfig) -> Iterator[None]:
     ensure_topic(config.kafka_bootstrap, config.kafka_topic, config.kafka_partitions)
     yield
+
+
+def _state(config: EtlConfig) -> Iterator[EtlStateStore | None]:
+    """The state file, opened at start-up (a clear error if it cannot be)."""
+    if config.state_path is None:
+        yield None
+        return
+    store = open_etl_state(config.state_path)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _targets(config: EtlConfig) -> ForecastTargets | None:
@@ -77,6 +90,7 @@ class EtlContainer(containers.DeclarativeContainer):
     forecaster = providers.Singleton(forecaster_for, config.provided.forecast_engine)
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)
     targets = providers.Singleton(_targets, config)
+    state = providers.Resource(_state, config)
     metadata = providers.Singleton(
         MetadataJob, source, analyzer, config.provided.settings
     )
@@ -90,6 +104,7 @@ class EtlContainer(containers.DeclarativeContainer):
         clock=clock,
         settings=config.provided.settings,
         targets=targets,
+        state=state,
     )
     stop = providers.Singleton(threading.Event)
     runner = providers.Singleton(

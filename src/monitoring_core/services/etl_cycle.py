@@ -9,6 +9,7 @@ from monitoring_core.errors import MonitoringError
 from monitoring_core.forecasts import Forecast, with_kinds
 from monitoring_core.ports import (
     Clock,
+    EtlStateStore,
     EtlTelemetry,
     Forecaster,
     ForecastTargets,
@@ -19,7 +20,7 @@ from monitoring_core.ports import (
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesHistory, SeriesInfo
-from monitoring_core.services.forecast_ledger import ForecastLedger
+from monitoring_core.services.forecast_ledger import ForecastLedger, KnownTargets
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.services.steps import StepRecorder
@@ -27,8 +28,6 @@ from monitoring_core.value_domains import keep_in_domains
 
 log = logging.getLogger(__name__)
 Found = tuple[list[SeriesInfo], list[SeriesInfo]]
-DELIVERY_WAIT_SECONDS = 5.0
-"""How long a cycle waits, after publishing, for its results' delivery."""
 
 
 class EtlCycle:
@@ -37,6 +36,8 @@ class EtlCycle:
     Args:
         targets: extra forecast selectors asked for every cycle (the SLA set);
             when it fails, the last answer it gave is used.
+        state: where the pending forecasts and the last target set are kept
+            across restarts (ADR 0047); None keeps them in memory only.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class EtlCycle:
         clock: Clock,
         settings: EtlSettings,
         targets: ForecastTargets | None = None,
+        state: EtlStateStore | None = None,
     ) -> None:
         self._source = source
         self._publisher = publisher
@@ -59,8 +61,8 @@ class EtlCycle:
         self._clock = clock
         self._settings = settings
         self._targets = targets
-        self._last_targets: Sequence[Selector] = ()
-        self.ledger = ForecastLedger(settings.forecast_lookback_seconds)
+        self._known = KnownTargets(state if targets is not None else None)
+        self.ledger = ForecastLedger(settings.forecast_lookback_seconds, state)
 
     def run(
         self,
@@ -95,9 +97,6 @@ class EtlCycle:
                 [],
             )
         published = steps.run(Step.PUBLISH, lambda: self._publish(results), 0)
-        # Handed over is not delivered (ADR 0054): wait a little for the
-        # acknowledgements, then say how many still sit in the buffer.
-        buffered = self._publisher.flush(DELIVERY_WAIT_SECONDS)
         run = EtlRun(
             run_id=uuid.uuid4().hex,
             started_at=started,
@@ -106,8 +105,6 @@ class EtlCycle:
             steps=tuple(steps.timings),
             series_count=len(found[0]) if found else 0,
             results_published=published,
-            results_delivered=published - min(published, buffered),
-            results_buffered=buffered,
         )
         self._finish(run)
         return run
@@ -138,12 +135,12 @@ class EtlCycle:
     def _selectors_to_forecast(self) -> list[Selector]:
         if self._targets is not None:
             try:
-                self._last_targets = tuple(self._targets())
+                self._known.update(self._targets())
             except MonitoringError as exc:
                 log.warning(
                     "forecast targets unavailable, using the last ones: %s", exc
                 )
-        return [*self._settings.forecast_selectors, *self._last_targets]
+        return [*self._settings.forecast_selectors, *self._known.selectors]
 
     def _discover(self, at: datetime) -> Found:
         start = at - timedelta(seconds=max(self._settings.windows))
@@ -181,12 +178,9 @@ class EtlCycle:
             self._publisher.publish([run])
         except MonitoringError as exc:
             log.error("could not publish the etl_run record: %s", exc)
-        buffered = run.results_buffered or 0
-        log.log(
-            logging.WARNING if buffered else logging.INFO,
-            "etl cycle %s%s",
+        log.info(
+            "etl cycle %s",
             "ok" if run.ok else "FAILED",
-            f", {buffered} results buffered, not delivered yet" if buffered else "",
             extra={
                 "event": "etl_cycle",
                 "run_id": run.run_id,
@@ -194,8 +188,6 @@ class EtlCycle:
                 "seconds": round(run.seconds, 3),
                 "series": run.series_count,
                 "results": run.results_published,
-                "delivered": run.results_delivered,
-                "buffered": run.results_buffered,
                 "steps": {t.step.value: round(t.seconds, 3) for t in run.steps},
                 "errors": run.errors,
             },
