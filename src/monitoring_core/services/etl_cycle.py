@@ -28,6 +28,8 @@ from monitoring_core.value_domains import keep_in_domains
 
 log = logging.getLogger(__name__)
 Found = tuple[list[SeriesInfo], list[SeriesInfo]]
+DELIVERY_WAIT_SECONDS = 5.0
+"""How long a cycle waits, after publishing, for its results' delivery."""
 
 
 class EtlCycle:
@@ -97,6 +99,9 @@ class EtlCycle:
                 [],
             )
         published = steps.run(Step.PUBLISH, lambda: self._publish(results), 0)
+        # Handed over is not delivered (ADR 0054): wait a little for the
+        # acknowledgements, then say how many still sit in the buffer.
+        buffered = self._publisher.flush(DELIVERY_WAIT_SECONDS)
         run = EtlRun(
             run_id=uuid.uuid4().hex,
             started_at=started,
@@ -105,6 +110,8 @@ class EtlCycle:
             steps=tuple(steps.timings),
             series_count=len(found[0]) if found else 0,
             results_published=published,
+            results_delivered=published - min(published, buffered),
+            results_buffered=buffered,
         )
         self._finish(run)
         return run
@@ -178,9 +185,12 @@ class EtlCycle:
             self._publisher.publish([run])
         except MonitoringError as exc:
             log.error("could not publish the etl_run record: %s", exc)
-        log.info(
-            "etl cycle %s",
+        buffered = run.results_buffered or 0
+        log.log(
+            logging.WARNING if buffered else logging.INFO,
+            "etl cycle %s%s",
             "ok" if run.ok else "FAILED",
+            f", {buffered} results buffered, not delivered yet" if buffered else "",
             extra={
                 "event": "etl_cycle",
                 "run_id": run.run_id,
@@ -188,6 +198,8 @@ class EtlCycle:
                 "seconds": round(run.seconds, 3),
                 "series": run.series_count,
                 "results": run.results_published,
+                "delivered": run.results_delivered,
+                "buffered": run.results_buffered,
                 "steps": {t.step.value: round(t.seconds, 3) for t in run.steps},
                 "errors": run.errors,
             },
