@@ -15,6 +15,9 @@ from adapters.rest import errors, operations, resources
 from adapters.rest.middleware import BearerToken, RequestMetrics, UriLimit
 from adapters.rest.openapi import document
 from adapters.rest.read_cache import CachedQueries
+from adapters.rest.ui.auth import ConsoleAuth
+from adapters.rest.ui.console import DEFAULT_REFRESH_SECONDS, add_console
+from adapters.rest.ui.sla_views import SlaUseCases
 from monitoring_core.ports import Clock, ResultQueries
 
 App = falcon.App[falcon.Request, falcon.Response]
@@ -36,6 +39,8 @@ def create_app(
     exposition: Exposition | None = None,
     cache_seconds: float = 0.0,
     windows: Sequence[int] = DEFAULT_WINDOWS,
+    sla: SlaUseCases | None = None,
+    refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
 ) -> App:
     """The WSGI app; every route reads ``queries`` and times come from ``clock``.
 
@@ -51,11 +56,14 @@ def create_app(
             ``Cache-Control: no-cache``.
         windows: the window lengths the ETL computes, in seconds; the history
             route refuses any other ``window`` with a 400 naming these.
+        sla: the SLA manager's use cases for the console's SLA pages (None:
+            the console shows series and ETL runs only).
+        refresh_seconds: how often a console page reloads its live part.
     """
     registry = registry or CollectorRegistry()
     middleware: list[Any] = [RequestMetrics(registry), UriLimit()]
     if token:
-        middleware.append(BearerToken(token))
+        middleware += [BearerToken(token), ConsoleAuth(token)]
     app: App = falcon.App(middleware=middleware)
     errors.register(app)
     spec = document()
@@ -63,11 +71,13 @@ def create_app(
     _route(app, "/readyz", operations.Readyz(queries))
     _route(app, "/metrics", operations.Metrics(exposition or _exposition(registry)))
     _route(app, "/openapi.json", operations.OpenApi(spec))
-    _route(app, "/docs", operations.Docs(spec))
     cached = queries
     if cache_seconds > 0:
         cached = CachedQueries(queries, cache_seconds, _lookups(registry))
     _add_v1(app, cached, clock, queries, tuple(sorted(set(windows))))
+    add_console(
+        app, cached, clock, token=token, sla=sla, refresh_seconds=refresh_seconds
+    )
     return app
 
 

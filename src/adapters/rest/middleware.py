@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from adapters.rest.errors import Unauthorized
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
+CONSOLE = "/ui"
+"""The web console checks the token itself: the header or its cookie (ui/auth.py)."""
 
 
 MAX_URI = 8000
@@ -31,7 +33,8 @@ class BearerToken:
         self._expected = token.encode()
 
     def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
-        if req.path in OPEN_PATHS:
+        path = req.path
+        if path in OPEN_PATHS or path == CONSOLE or path.startswith(CONSOLE + "/"):
             return
         header = req.get_header("Authorization") or ""
         given = bearer_token(header)

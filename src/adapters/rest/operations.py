@@ -1,4 +1,4 @@
-"""Open routes: liveness, readiness, metrics, the OpenAPI document and its docs."""
+"""Open routes: liveness, readiness, metrics and the OpenAPI document."""
 
 import json
 from collections.abc import Callable
@@ -6,7 +6,6 @@ from typing import Any
 
 import falcon
 
-from adapters.rest.docs_page import render
 from adapters.rest.errors import problem
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.ports import ResultQueries
@@ -54,14 +53,3 @@ class OpenApi:
     def on_get(self, _req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_JSON
         resp.data = self._body
-
-
-class Docs:
-    """``GET /docs``: the OpenAPI document as one self-contained HTML page."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self._page = render(document).encode()
-
-    def on_get(self, _req: falcon.Request, resp: falcon.Response) -> None:
-        resp.content_type = falcon.MEDIA_HTML
-        resp.data = self._page

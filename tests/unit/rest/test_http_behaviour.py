@@ -114,11 +114,15 @@ def test_metrics_count_requests_by_route_and_status(
     assert "monitoring_api_request_seconds_bucket" in text
 
 
-def test_docs_page_is_self_contained_html(client: testing.TestClient) -> None:
+def test_docs_page_is_swagger_ui_served_by_the_api_itself(
+    client: testing.TestClient,
+) -> None:
     result = client.simulate_get("/docs")
     assert result.headers["content-type"].startswith("text/html")
-    assert "GET /v1/series/{id}/values/history" in result.text
-    assert "<script" not in result.text and "http" not in result.text.split("<body>")[0]
+    assert '<script src="/ui/static/vendor/swagger-ui-bundle.js"' in result.text
+    assert "http" not in result.text.split("<body>")[0]  # no CDN (ADR 0051)
+    script = client.simulate_get("/ui/static/docs.js").text
+    assert 'url: "/openapi.json"' in script and "tryItOutEnabled: true" in script
 
 
 def test_readyz_when_the_store_answers(client: testing.TestClient) -> None:

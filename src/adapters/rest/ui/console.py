@@ -1,0 +1,49 @@
+"""Adds the web console's routes to the REST app (``add_console``)."""
+
+import pathlib
+from typing import Any
+
+import falcon
+
+from adapters.rest.ui import pages
+from adapters.rest.ui.sla_views import SlaUseCases
+from monitoring_core.ports import Clock, ResultQueries
+
+STATIC = pathlib.Path(__file__).parent / "static"
+DEFAULT_REFRESH_SECONDS = 30
+
+
+def add_console(
+    app: "falcon.App[falcon.Request, falcon.Response]",
+    queries: ResultQueries,
+    clock: Clock,
+    *,
+    token: str | None,
+    sla: SlaUseCases | None,
+    refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
+) -> None:
+    """``/ui`` pages, ``/ui/static`` files and ``/docs`` (Swagger UI).
+
+    Args:
+        queries, clock: those of the ``/v1`` routes, so the numbers agree.
+        token: the API token; the login form compares against it.
+        sla: the SLA manager's use cases; None where the process has none
+            (``monitoring api`` alone): the SLA pages then say so.
+        refresh_seconds: how often a page reloads its live part.
+    """
+    shared = pages.Pages(queries, clock, sla, token, refresh_seconds)
+    routes: list[tuple[str, Any]] = [
+        ("/ui", pages.Overview(shared)),
+        ("/ui/sla/{name}", pages.SlaDetail(shared)),
+        ("/ui/series", pages.SeriesExplorer(shared)),
+        ("/ui/series/{id}", pages.SeriesDetail(shared)),
+        ("/ui/etl", pages.EtlRuns(shared)),
+        ("/docs", pages.SwaggerDocs()),
+    ]
+    for path, resource in routes:
+        resource.on_head = resource.on_get
+        app.add_route(path, resource)
+    login = pages.Login(shared)
+    app.add_route("/ui/login", login)
+    app.add_route("/ui/logout", login, suffix="logout")
+    app.add_static_route("/ui/static", str(STATIC))
