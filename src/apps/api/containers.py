@@ -13,6 +13,7 @@ from prometheus_client import (
 )
 
 from adapters.rest.api import create_app
+from adapters.rest.ui.sla_views import SlaUseCases
 from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
 from apps.api.config import ApiConfig
@@ -42,6 +43,8 @@ class ApiContainer(containers.DeclarativeContainer):
     # A worker reuses a single-series read this long (default 5 s: far below
     # an ETL cycle); ``Cache-Control: no-cache`` skips it.
     cache_seconds = providers.Callable(_cache_seconds, config)
+    sla: providers.Provider[SlaUseCases | None] = providers.Object(None)
+    """The SLA manager's use cases for the console (``monitoring run`` sets them)."""
     app = providers.Singleton(
         create_app,
         store,
@@ -51,4 +54,5 @@ class ApiContainer(containers.DeclarativeContainer):
         exposition=exposition,
         cache_seconds=cache_seconds,
         windows=config.provided.windows,
+        sla=sla,
     )

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from adapters.in_memory.result_feed import InMemoryResultFeed
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
+from adapters.rest.ui.sla_views import SlaUseCases
 from adapters.sql import migrate
 from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
@@ -98,4 +99,12 @@ class AllInOneContainer(containers.DeclarativeContainer):
         registry=registry,
         exposition=_nothing(),
         cache_seconds=providers.Object(0.0),  # reads the store directly, as always
+        # The console's SLA pages read the SLA manager of this process.
+        sla=providers.Singleton(
+            SlaUseCases,
+            state=sla.state,
+            definitions=sla.definitions,
+            judgement=sla.judgement,
+            predictions=sla.predictions,
+        ),
     )

@@ -48,6 +48,7 @@ def banner(config: RunConfig, api: str, grpc: str) -> str:
     return (
         "monitoring run: all services in one process\n"
         f"  REST API   http://{host}:{api_port}/v1/series\n"
+        f"  console    http://{host}:{api_port}/ui\n"
         f"  API docs   http://{host}:{api_port}/docs\n"
         f"  metrics    http://{host}:{api_port}/metrics\n"
         f"  gRPC (SLA) {host}:{grpc_port}  (monitoring sla list)\n"
