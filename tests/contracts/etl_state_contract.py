@@ -1,7 +1,9 @@
 """What every EtlStateStore must do: keep pending forecasts whole, apply a
 change set or a rewrite as one, keep the last target set, and fail cleanly."""
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -14,7 +16,7 @@ from monitoring_core.series import MetricKind, SeriesKey
 from tests.support import factories
 
 
-def pending(host: str, minute: int = 0, **changes: object) -> Forecast:
+def pending(host: str, minute: int = 0, **changes: Any) -> Forecast:
     """A forecast of ``host``'s load made ``minute`` minutes after NOW."""
     base = factories.forecast_with_distributions()
     shift = 60.0 * minute
@@ -29,11 +31,11 @@ def pending(host: str, minute: int = 0, **changes: object) -> Forecast:
     )
 
 
-def key(forecast: Forecast) -> tuple[str, object]:
+def key(forecast: Forecast) -> tuple[str, datetime]:
     return (forecast.series.id, forecast.made_at)
 
 
-def by_key(forecasts: list[Forecast]) -> dict[tuple[str, object], Forecast]:
+def by_key(forecasts: list[Forecast]) -> dict[tuple[str, datetime], Forecast]:
     return {key(f): f for f in forecasts}
 
 
@@ -55,9 +57,7 @@ class EtlStateContract:
         assert found[key(pending("a"))] == pending("a")
         # NaN is not equal to itself: compare the rest, then the NaN.
         back = found[key(odd)]
-        assert attrs.evolve(back, holdout_mae=0.0) == attrs.evolve(
-            odd, holdout_mae=0.0
-        )
+        assert attrs.evolve(back, holdout_mae=0.0) == attrs.evolve(odd, holdout_mae=0.0)
         assert back.holdout_mae != back.holdout_mae
         assert len(found) == 3
 
@@ -99,7 +99,7 @@ class EtlStateContract:
     def test_a_broken_store_raises_store_unavailable(
         self, broken: EtlStateStore
     ) -> None:
-        calls = [
+        calls: list[Callable[[], object]] = [
             broken.pending_forecasts,
             lambda: broken.update_forecasts([pending("a")], []),
             lambda: broken.replace_forecasts([pending("a")]),
