@@ -2,10 +2,11 @@
 
 Two tables of their own, apart from the result database (the ETL has no
 database of its own otherwise): the forecasts awaiting their score, one row per
-series and forecast time with the points packed losslessly as in the result
-store, and the last SLA forecast target set as one JSON row. Every write is one
-SQLite transaction, so a process killed mid-write leaves the previous state.
-The file's schema version is SQLite's ``user_version``.
+series and forecast time with the points and bands as plain doubles
+(``pack``: lossless, and cheap enough to rewrite every cycle), and the last SLA
+forecast target set as one JSON row. Every write is one SQLite transaction, so
+a process killed mid-write leaves the previous state. The file's schema
+version is SQLite's ``user_version``.
 """
 
 import contextlib
@@ -13,6 +14,7 @@ import json
 import logging
 import math
 import os
+import struct
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,9 +26,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine, Row
 
 from adapters.sql.engine import describe, make_engine, translated
-from adapters.sql.packed import pack_points, unpack
 from monitoring_core.errors import StoreUnavailable
-from monitoring_core.forecasts import Forecast
+from monitoring_core.forecasts import Band, Forecast, ForecastPoint
 from monitoring_core.ports import EtlStateStore, ForecastKey
 from monitoring_core.selectors import Matcher, MatchOp, Selector
 from monitoring_core.series import MetricKind, SeriesKey
@@ -72,6 +73,85 @@ def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+_HEAD = struct.Struct("<BHB")
+"""Format, point count, whether the forecast's average band follows."""
+_FORMAT = 1
+
+
+def pack(forecast: Forecast) -> bytes:
+    """The points and bands as little-endian doubles, exactly.
+
+    Not the result store's compressed format (``packed.py``): that one costs
+    several times more per forecast, and this state is rewritten every cycle.
+    Per point: timestamp, mean, the 80 % and 95 % bounds, then its running max
+    and min bands when it has them (one presence byte each, per point).
+    """
+    points = forecast.points
+    values: list[float] = []
+    for p in points:
+        values += (p.timestamp, p.mean, p.lower_80, p.upper_80, p.lower_95, p.upper_95)
+        if p.running_max is not None:
+            values += p.running_max.quantiles()
+        if p.running_min is not None:
+            values += p.running_min.quantiles()
+    if forecast.average is not None:
+        values += forecast.average.quantiles()
+    return b"".join(
+        (
+            _HEAD.pack(_FORMAT, len(points), forecast.average is not None),
+            bytes(p.running_max is not None for p in points),
+            bytes(p.running_min is not None for p in points),
+            struct.pack(f"<{len(values)}d", *values),
+        )
+    )
+
+
+def _band(values: tuple[float, ...], at: int) -> Band:
+    return Band(
+        lower_95=values[at],
+        lower_80=values[at + 1],
+        median=values[at + 2],
+        upper_80=values[at + 3],
+        upper_95=values[at + 4],
+    )
+
+
+def unpack(data: bytes) -> tuple[tuple[ForecastPoint, ...], Band | None]:
+    """The points and average band ``pack`` packed; ValueError when damaged."""
+    try:
+        form, n, has_average = _HEAD.unpack_from(data)
+        flags = data[_HEAD.size : _HEAD.size + 2 * n]
+        body = data[_HEAD.size + 2 * n :]
+        values = struct.unpack(f"<{len(body) // 8}d", body)
+    except struct.error as exc:
+        raise ValueError(f"damaged points: {exc}") from exc
+    wanted = 6 * n + 5 * (sum(flags) + has_average)
+    if form != _FORMAT or len(flags) != 2 * n or len(body) != 8 * wanted:
+        raise ValueError("damaged points: wrong format or length")
+    points, at = [], 0
+    for k in range(n):
+        running_max = running_min = None
+        own = values[at : at + 6]
+        at += 6
+        if flags[k]:
+            running_max, at = _band(values, at), at + 5
+        if flags[n + k]:
+            running_min, at = _band(values, at), at + 5
+        points.append(
+            ForecastPoint(
+                timestamp=own[0],
+                mean=own[1],
+                lower_80=own[2],
+                upper_80=own[3],
+                lower_95=own[4],
+                upper_95=own[5],
+                running_max=running_max,
+                running_min=running_min,
+            )
+        )
+    return tuple(points), _band(values, at) if has_average else None
+
+
 def _row(forecast: Forecast) -> dict[str, Any]:
     mae = forecast.holdout_mae
     return {
@@ -83,22 +163,22 @@ def _row(forecast: Forecast) -> dict[str, Any]:
         "step_seconds": forecast.step_seconds,
         "model": forecast.model,
         "holdout_mae": None if math.isnan(mae) else mae,
-        "points": pack_points(forecast.points, forecast.step_seconds, forecast.average),
+        "points": pack(forecast),
     }
 
 
 def _forecast(row: Row[Any]) -> Forecast:
     """The forecast of a row; ValueError when the row is damaged."""
-    unpacked = unpack(row.points, row.step_seconds)
+    points, average = unpack(row.points)
     return Forecast(
         series=SeriesKey.of(row.series_name, json.loads(row.series_labels)),
         made_at=_EPOCH + row.made_at_us * _MICROSECOND,
         step_seconds=row.step_seconds,
         model=row.model,
         holdout_mae=math.nan if row.holdout_mae is None else row.holdout_mae,
-        points=unpacked.points,
+        points=points,
         kind=MetricKind(row.kind),
-        average=unpacked.average,
+        average=average,
     )
 
 

@@ -78,7 +78,7 @@ def test_an_unwritable_folder_is_refused_with_the_setting_named(
 ) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    with pytest.raises(StoreUnavailable, match="not writable.*MONITORING_ETL_STATE"):
+    with pytest.raises(StoreUnavailable, match=r"not writable.*MONITORING_ETL_STATE"):
         open_etl_state(locked / "etl.sqlite")
 
 
@@ -93,7 +93,7 @@ def test_a_file_that_is_not_a_database_is_refused_with_how_to_reset(
 ) -> None:
     path = tmp_path / "etl.sqlite"
     path.write_bytes(b"this is not SQLite at all, " * 100)
-    with pytest.raises(StoreUnavailable, match="not a database.*delete the file"):
+    with pytest.raises(StoreUnavailable, match=r"not a database.*delete the file"):
         open_etl_state(path)
 
 
@@ -149,3 +149,19 @@ def test_a_sigkill_during_writes_leaves_one_whole_write(tmp_path: Path) -> None:
     assert len(kept) == 2000
     assert len({f.model for f in kept}) == 1  # one generation, never a mix
     assert int(kept[0].model[1:]) >= 3
+
+
+def test_a_damaged_row_is_skipped_and_the_rest_is_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "etl.sqlite"
+    store = open_etl_state(path)
+    store.update_forecasts([pending("a"), pending("b")], [])
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE pending_forecasts SET points = x'0102' WHERE series_id = ?",
+            (pending("a").series.id,),
+        )
+    assert store.pending_forecasts() == [pending("b")]
+    assert "damaged pending forecast of node_load1" in caplog.text
+    store.close()
