@@ -11,6 +11,7 @@ import pytest
 from falcon import testing
 
 from monitoring_core.series import SeriesKey
+from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from tests.support.console_world import AT, ConsoleWorld, window_stats
 from tests.support.sla_state_world import A
 
@@ -183,3 +184,15 @@ def test_sign_in_never_sends_the_browser_off_the_console(
         content_type="application/x-www-form-urlencoded",
     )
     assert good.headers["location"].endswith("/ui")
+
+
+def test_an_objective_without_a_forecast_shows_no_prediction() -> None:
+    world = ConsoleWorld()
+    only_b = ObjectiveDraft(selector='temp{host="b"}', lo=20.0, hi=80.0, target=0.99)
+    world.services.definitions.apply(
+        SlaDraft(name="temps-b", objectives=(attrs.evolve(only_b, window="2h"),))
+    )
+    world.state.refresh()
+    page = testing.TestClient(world.app()).simulate_get("/ui/sla/temps-b")
+    assert page.status_code == 200
+    assert "probability of a bad slice –, ETA –" in page.text

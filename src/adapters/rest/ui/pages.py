@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 import falcon
 import jinja2
+import markupsafe
+import msgspec
 
 from adapters.rest.errors import UnknownSeries
 from adapters.rest.ui import series_views, sla_views
@@ -41,7 +43,21 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["utc"] = _utc
+    env.filters["json_block"] = json_block
     return env
+
+
+_UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
+
+
+def json_block(value: Any) -> markupsafe.Markup:
+    """JSON for a ``<script type="application/json">`` block, as Jinja's
+    ``tojson`` escapes it (no ``</script>`` can end the block), encoded by
+    msgspec: a detail page of 50 objectives embeds megabytes of numbers."""
+    text = msgspec.json.encode(value).decode()
+    for unsafe, escaped in _UNSAFE:  # str.replace: far faster than translate
+        text = text.replace(unsafe, escaped)
+    return markupsafe.Markup(text)
 
 
 def _utc(seconds: float) -> str:

@@ -80,7 +80,13 @@ def window_cells(figures: WindowFigures) -> dict[str, Any]:
 def predicted_cells(predicted: PredictedFigures | None) -> dict[str, Any]:
     """The prediction over the horizon, as numbers and as text."""
     if predicted is None:
-        return {"probability": None, "eta_seconds": None, "text": "–", "eta": "–"}
+        return {
+            "horizon": None,
+            "probability": None,
+            "eta_seconds": None,
+            "text": "–",
+            "eta": "–",
+        }
     return {
         "horizon": format_duration(predicted.horizon_seconds),
         "probability": number(predicted.bad_slice_probability),
@@ -195,7 +201,6 @@ def _series_chart(
         "t": [s.start for s in slices],
         "min": [number(s.minimum) for s in slices],
         "max": [number(s.maximum) for s in slices],
-        "state": [s.state.value for s in slices],
         "lo": objective.allowed.lo,
         "hi": objective.allowed.hi,
         "forecast": forecast_body(forecast) if forecast and forecast.points else None,
