@@ -7,6 +7,13 @@
 # default 24 at the 5 s scrape interval), then runs `monitoring run`: SQLite
 # storage, in-process bus, REST API and SLA manager.
 #
+# With the Prometheus of scripts/services.sh, the demo also keeps the alert rules
+# of every SLA in that Prometheus (MONITORING_RULES_FILE in its rules/ directory,
+# reloaded through MONITORING_PROMETHEUS_RELOAD_URL on every SLA change, ADR 0048)
+# and has it scrape the demo's /metrics (the SLA gauges the alerts read); both
+# files are removed when the demo ends. A Prometheus given by
+# MONITORING_PROMETHEUS_URL, or not started by services.sh, is never touched.
+#
 # Ctrl-C (SIGINT) or SIGTERM stops `monitoring run` after it stored what was
 # computed, then stops the Prometheus and node-exporter that this demo started.
 # Servers that were already running (make services-up, make test) or given by
@@ -22,6 +29,7 @@ foreign=()  # services whose port something else serves: left alone
 child=      # the pid of `monitoring run`
 given_url=${MONITORING_PROMETHEUS_URL:-}
 services_record=$(mktemp "${TMPDIR:-/tmp}/demo-services.XXXXXX")
+wired=()    # files this demo put into the services.sh Prometheus: removed when it ends
 
 finish() {
     local code=$?
@@ -35,6 +43,7 @@ finish() {
     kill $(jobs -p) 2>/dev/null || true
     read_record
     rm -f "$services_record"
+    unwire
     if ((${#started[@]})); then
         printf 'demo: stopping %s (started by the demo)\n' "${started[*]}"
         scripts/services.sh down "${started[@]}" || code=1
@@ -62,6 +71,31 @@ read_record() {  # the services.sh `up` record: "started NAME", "running NAME", 
             *) foreign+=("$name") ;;
         esac
     done <"$services_record"
+}
+
+unwire() {  # take the demo's rule file and scrape target out of a Prometheus left running
+    ((${#wired[@]})) || return 0
+    rm -f "${wired[@]}"
+    wired=()
+    if [[ " ${kept[*]} " == *" prometheus "* ]]; then
+        curl -fsS --noproxy '*' --max-time 10 -X POST -o /dev/null "$MONITORING_PROMETHEUS_URL/-/reload" ||
+            printf 'demo: could not reload %s after removing the demo rules\n' "$MONITORING_PROMETHEUS_URL"
+    fi
+}
+
+wire_prometheus() {  # the services.sh Prometheus loads rules/*.yml and file_sd targets/*.yml
+    local rules_dir
+    rules_dir=$(scripts/services.sh env | sed -n 's/^export MONITORING_TEST_PROMETHEUS_RULES_DIR=//p')
+    if [[ -z $rules_dir || ! -d $rules_dir ]]; then
+        printf 'demo: %s has no rules directory; alert rules are not wired\n' "$MONITORING_PROMETHEUS_URL"
+        return 0
+    fi
+    export MONITORING_RULES_FILE=${MONITORING_RULES_FILE:-$rules_dir/monitoring-demo.yml}
+    export MONITORING_PROMETHEUS_RELOAD_URL=${MONITORING_PROMETHEUS_RELOAD_URL:-$MONITORING_PROMETHEUS_URL/-/reload}
+    wired+=("$MONITORING_RULES_FILE")
+    local targets="${rules_dir%/rules}/targets/monitoring-demo.yml"
+    printf -- "- targets: ['127.0.0.1:%s']\n  labels: {service: monitoring-demo}\n" "$MONITORING_API_PORT" >"$targets"
+    wired+=("$targets")
 }
 
 on_signal() {  # stop `monitoring run` (it stores what it computed), then finish on EXIT
@@ -97,6 +131,14 @@ export MONITORING_METADATA_RETRY_SECONDS=${MONITORING_METADATA_RETRY_SECONDS:-60
 export MONITORING_API_PORT=${MONITORING_API_PORT:-8080}
 export MONITORING_GRPC_PORT=${MONITORING_GRPC_PORT:-50051}
 export MONITORING_SLA_ADDRESS=${MONITORING_SLA_ADDRESS:-127.0.0.1:$MONITORING_GRPC_PORT}
+if [[ -z $given_url ]]; then
+    read_record
+    if ((${#foreign[@]})) && [[ " ${foreign[*]} " == *" prometheus "* ]]; then
+        printf 'demo: the Prometheus on %s was not started by services.sh; alert rules are not wired\n' "$MONITORING_PROMETHEUS_URL"
+    else
+        wire_prometheus
+    fi
+fi
 
 # Two minutes of samples: 24 at the 5 s scrape interval of services.sh.
 need=${MONITORING_DEMO_SAMPLES:-24}
@@ -122,6 +164,7 @@ demo: once the first cycle is done, try
   $MONITORING sla status node-health
   $MONITORING sla violations node-health --window 5m,15m
   $MONITORING sla predict node-health --horizon 10m
+  open ${MONITORING_PROMETHEUS_URL}/alerts for the rules of every SLA${MONITORING_RULES_FILE:+ (kept in $MONITORING_RULES_FILE)}
 (in another terminal, with MONITORING_SLA_ADDRESS=$MONITORING_SLA_ADDRESS)
 Ctrl-C stops the demo and the servers it started.
 

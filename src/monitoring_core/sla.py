@@ -12,6 +12,7 @@ from datetime import datetime
 
 import attrs
 
+from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.durations import format_duration, parse_duration
 from monitoring_core.errors import (
     InvalidDuration,
@@ -67,12 +68,26 @@ class ObjectiveDraft:
 
 
 @attrs.frozen(kw_only=True)
+class AlertingDraft:
+    """An SLA's alerting settings as given, unchecked (ADR 0049).
+
+    None and empty text stand for the defaults of :class:`AlertingPolicy`;
+    ``predicted_breach_for`` may be ``0`` (fire at once).
+    """
+
+    predicted_breach_probability: float | None = None
+    predicted_breach_for: str = ""
+    predicted_breach_horizon: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class SlaDraft:
     """An SLA as given, unchecked."""
 
     name: str
     objectives: tuple[ObjectiveDraft, ...]
     description: str = ""
+    alerting: AlertingDraft = attrs.field(factory=AlertingDraft)
 
 
 @attrs.frozen(kw_only=True)
@@ -118,6 +133,7 @@ class Sla:
         name: unique, DNS-label-like.
         objectives: at least one; no two alike.
         description: free text.
+        alerting: how its generated rules alert on predictions (ADR 0049).
         version: increases on every change; 0 before it is first stored.
         updated_at: when the stored version was written.
     """
@@ -125,15 +141,17 @@ class Sla:
     name: str
     objectives: tuple[Objective, ...]
     description: str = ""
+    alerting: AlertingPolicy = attrs.field(factory=AlertingPolicy)
     version: int = 0
     updated_at: datetime | None = None
 
     def same_definition(self, other: "Sla") -> bool:
         """Whether both define the same thing, whatever their versions."""
-        return (self.name, self.objectives, self.description) == (
+        return (self.name, self.objectives, self.description, self.alerting) == (
             other.name,
             other.objectives,
             other.description,
+            other.alerting,
         )
 
 
@@ -269,6 +287,43 @@ def _objectives(
     return objectives
 
 
+def _alerting(draft: AlertingDraft, errors: dict[str, str]) -> AlertingPolicy:
+    default = AlertingPolicy()
+    at = "alerting.predicted_breach"
+    probability = draft.predicted_breach_probability
+    if probability is None:
+        probability = default.predicted_breach_probability
+    elif not (math.isfinite(probability) and 0.0 < probability < 1.0):
+        errors[f"{at}.probability"] = (
+            f"must be strictly between 0 and 1, not {probability}"
+        )
+        probability = default.predicted_breach_probability
+    seconds = {}
+    for key, text, fallback in (
+        ("for", draft.predicted_breach_for, default.predicted_breach_for_seconds),
+        (
+            "horizon",
+            draft.predicted_breach_horizon,
+            default.predicted_breach_horizon_seconds,
+        ),
+    ):
+        seconds[key] = fallback
+        if not text:
+            continue
+        if key == "for" and text.strip() in ("0", "0s"):
+            seconds[key] = 0
+            continue
+        try:
+            seconds[key] = parse_duration(text)
+        except InvalidDuration as exc:
+            errors[f"{at}.{key}"] = str(exc)
+    return AlertingPolicy(
+        predicted_breach_probability=probability,
+        predicted_breach_for_seconds=seconds["for"],
+        predicted_breach_horizon_seconds=seconds["horizon"],
+    )
+
+
 def validate_sla(draft: SlaDraft, limits: SlaLimits | None = None) -> Sla:
     """Check a draft completely and build the SLA it describes.
 
@@ -282,12 +337,14 @@ def validate_sla(draft: SlaDraft, limits: SlaLimits | None = None) -> Sla:
     errors: dict[str, str] = {}
     _check_name(draft, limits, errors)
     objectives = _objectives(draft.objectives, limits, errors)
+    alerting = _alerting(draft.alerting, errors)
     if errors:
         raise InvalidSla(errors)
     return Sla(
         name=draft.name,
         objectives=tuple(objectives),
         description=draft.description,
+        alerting=alerting,
     )
 
 

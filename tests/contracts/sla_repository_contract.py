@@ -7,6 +7,7 @@ import attrs
 import pytest
 
 from adapters.in_memory.clock import FixedClock
+from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.errors import SlaNotFound, StoreUnavailable, VersionConflict
 from monitoring_core.ports import SlaRepository
 from monitoring_core.selectors import parse_selector
@@ -138,3 +139,19 @@ class SlaRepositoryContract:
             broken.all()
         with pytest.raises(StoreUnavailable):
             broken.put(sla(), None)
+
+    def test_alerting_settings_are_kept_and_a_change_of_them_is_a_new_version(
+        self, repository: SlaRepository
+    ) -> None:
+        repository.put(sla(), None)
+        own = AlertingPolicy(
+            predicted_breach_probability=0.8,
+            predicted_breach_for_seconds=0,
+            predicted_breach_horizon_seconds=900,
+        )
+        stored, changed = repository.put(attrs.evolve(sla(), alerting=own), None)
+        assert changed and stored.version == 2
+        again = repository.get("web-tier")
+        assert again is not None and again.alerting == own
+        back, changed = repository.put(sla(), None)
+        assert changed and back.version == 3 and back.alerting == AlertingPolicy()

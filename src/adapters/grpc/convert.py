@@ -8,6 +8,7 @@ from decimal import Decimal
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.generated import sla_manager_pb2 as pb
+from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.durations import format_duration
 from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.series import SeriesKey
@@ -17,7 +18,13 @@ from monitoring_core.services.sla_predictions import (
     SeriesPrediction,
     SlaReport,
 )
-from monitoring_core.sla import Objective, ObjectiveDraft, Sla, SlaDraft
+from monitoring_core.sla import (
+    AlertingDraft,
+    Objective,
+    ObjectiveDraft,
+    Sla,
+    SlaDraft,
+)
 from monitoring_core.slo import Episode, PredictedSlice, Side, Status, WindowReport
 
 STATUS = {
@@ -64,6 +71,30 @@ def draft_from_message(message: pb.Sla) -> SlaDraft:
             )
             for o in message.objectives
         ),
+        alerting=alerting_draft(message.alerting),
+    )
+
+
+def alerting_draft(message: pb.Alerting) -> AlertingDraft:
+    """The alerting settings as sent; an absent message is all defaults."""
+    return AlertingDraft(
+        predicted_breach_probability=message.predicted_breach_probability
+        if message.HasField("predicted_breach_probability")
+        else None,
+        predicted_breach_for=message.predicted_breach_for,
+        predicted_breach_horizon=message.predicted_breach_horizon,
+    )
+
+
+def alerting_message(policy: AlertingPolicy) -> pb.Alerting:
+    """Every setting of a policy, durations printed like Prometheus."""
+    wait = policy.predicted_breach_for_seconds
+    return pb.Alerting(
+        predicted_breach_probability=policy.predicted_breach_probability,
+        predicted_breach_for=format_duration(wait) if wait else "0s",
+        predicted_breach_horizon=format_duration(
+            policy.predicted_breach_horizon_seconds
+        ),
     )
 
 
@@ -93,6 +124,8 @@ def sla_message(sla: Sla) -> pb.Sla:
     )
     if sla.updated_at is not None:
         message.updated_at.CopyFrom(timestamp(sla.updated_at))
+    if sla.alerting != AlertingPolicy():  # absent means the defaults (ADR 0049)
+        message.alerting.CopyFrom(alerting_message(sla.alerting))
     return message
 
 

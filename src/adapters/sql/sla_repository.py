@@ -4,12 +4,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from adapters.sql.engine import make_engine, translated
 from adapters.sql.tables import slas
 from adapters.sql.values import from_ms, to_ms
+from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.errors import VersionConflict
 from monitoring_core.ports import Clock, SlaRepository
 from monitoring_core.selectors import parse_selector
@@ -18,25 +20,34 @@ from monitoring_core.slo import AllowedRange
 
 
 def definition_json(sla: Sla) -> str:
-    """The stored JSON of an SLA's definition (name and version are columns)."""
-    return json.dumps(
-        {
-            "description": sla.description,
-            "objectives": [
-                {
-                    "selector": o.selector.to_promql(),
-                    "lo": o.allowed.lo,
-                    "hi": o.allowed.hi,
-                    "target": o.target,
-                    "window_seconds": o.window_seconds,
-                    "slice_seconds": o.slice_seconds,
-                    "allow_pending": o.allow_pending,
-                }
-                for o in sla.objectives
-            ],
-        },
-        sort_keys=True,
-    )
+    """The stored JSON of an SLA's definition (name and version are columns).
+
+    ``alerting`` is written only when it differs from the defaults, so rows
+    written before it existed and rows without settings of their own read the
+    same: the defaults (ADR 0049).
+    """
+    body: dict[str, Any] = {
+        "description": sla.description,
+        "objectives": [
+            {
+                "selector": o.selector.to_promql(),
+                "lo": o.allowed.lo,
+                "hi": o.allowed.hi,
+                "target": o.target,
+                "window_seconds": o.window_seconds,
+                "slice_seconds": o.slice_seconds,
+                "allow_pending": o.allow_pending,
+            }
+            for o in sla.objectives
+        ],
+    }
+    if sla.alerting != AlertingPolicy():
+        body["alerting"] = attrs.asdict(sla.alerting)
+    return json.dumps(body, sort_keys=True)
+
+
+def _alerting(item: dict[str, Any] | None) -> AlertingPolicy:
+    return AlertingPolicy() if item is None else AlertingPolicy(**item)
 
 
 def _objective(item: dict[str, Any]) -> Objective:
@@ -56,6 +67,7 @@ def _sla(row: Row[Any]) -> Sla:
         name=row.name,
         objectives=tuple(_objective(o) for o in body["objectives"]),
         description=body["description"],
+        alerting=_alerting(body.get("alerting")),
         version=row.version,
         updated_at=from_ms(row.updated_at),
     )

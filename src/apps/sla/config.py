@@ -15,6 +15,9 @@ from apps.settings import (
     read_sla_token,
 )
 
+RULES_FILE = "MONITORING_RULES_FILE"
+RELOAD_URL = "MONITORING_PROMETHEUS_RELOAD_URL"
+
 
 @attrs.frozen(kw_only=True)
 class SlaManagerConfig:
@@ -38,6 +41,10 @@ class SlaManagerConfig:
     """How often the SLO state on /metrics is refreshed (ADR 0043)."""
     series_label_cap: int = 0
     """Per-series gauges only for objectives matching at most this many series."""
+    rules_file: Path | None = None
+    """Where the rules of every SLA are kept up to date; None: nowhere (ADR 0048)."""
+    prometheus_reload_url: str | None = None
+    """Posted to after each change of the rules file; None: no reload."""
 
 
 def _file(env: Env, name: str) -> Path | None:
@@ -48,6 +55,30 @@ def _file(env: Env, name: str) -> Path | None:
     if not path.is_file():
         env.errors.append(f"{name}={raw!r}: no such file")
     return path
+
+
+def _rules_file(env: Env) -> Path | None:
+    raw = env.text(RULES_FILE, "")
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.parent.is_dir():
+        env.errors.append(f"{RULES_FILE}={raw!r}: the directory does not exist")
+    elif path.is_dir():
+        env.errors.append(f"{RULES_FILE}={raw!r}: a directory, give a file name")
+    return path
+
+
+def _reload_url(env: Env, rules_file: Path | None) -> str | None:
+    raw = env.text(RELOAD_URL, "")
+    if not raw:
+        return None
+    if rules_file is None:
+        env.errors.append(
+            f"{RELOAD_URL} needs {RULES_FILE}: set the rule file Prometheus "
+            "loads too, or neither"
+        )
+    return env.url(RELOAD_URL, raw)
 
 
 def load_sla_manager_config(
@@ -79,6 +110,8 @@ def load_sla_manager_config(
         series_label_cap=env.integer(
             "MONITORING_SLA_SERIES_LABEL_CAP", 0, minimum=0, maximum=10000
         ),
+        rules_file=(rules_file := _rules_file(env)),
+        prometheus_reload_url=_reload_url(env, rules_file),
     )
     if (config.tls_cert is None) != (config.tls_key is None):
         env.errors.append(

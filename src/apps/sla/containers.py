@@ -24,6 +24,7 @@ from apps.http_server import metrics_server
 from apps.listen import address
 from apps.sla.config import SlaManagerConfig
 from apps.sla.refresher import state_refresher
+from apps.sla.rule_sync import NotifyingSlaRepository, rule_file_syncer
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import SlaJudgement
 from monitoring_core.services.sla_predictions import PredictionService
@@ -75,7 +76,8 @@ class SlaManagerContainer(containers.DeclarativeContainer):
     source = providers.Singleton(PrometheusMetricSource, http)
     samples = providers.Singleton(PrometheusSampleSource, http)
     repository = providers.Singleton(
-        sql_sla_repository, config.provided.database_url, clock
+        NotifyingSlaRepository,
+        providers.Singleton(sql_sla_repository, config.provided.database_url, clock),
     )
     forecasts = providers.Resource(sql_store, config.provided.database_url)
     definitions = providers.Singleton(
@@ -120,6 +122,9 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         registry,
         config.provided.refresh_seconds,
         schema,
+    )
+    rules = providers.Resource(
+        rule_file_syncer, definitions, repository, config, schema
     )
     metrics = providers.Resource(
         metrics_server, config.provided.metrics_port, registry, config.provided.host

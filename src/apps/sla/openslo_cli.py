@@ -19,12 +19,14 @@ from adapters.grpc.client import SlaClient
 from adapters.grpc.convert import draft_from_message
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from apps.sla.sla_files import InputError, SlaDocument
+from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.sla import Sla, SlaDraft, SlaLimits, validate_sla
 
 FORMATS = {"openslo": to_openslo_v1, "openslo-v1alpha": to_openslo_v1alpha}
 _V1ALPHA_HEADER = (
     "# openslo/v1alpha for Sloth (sloth generate -i FILE): one-way, `monitoring sla\n"
-    "# apply` reads openslo/v1; allow_pending is not carried (ADR 0044).\n"
+    "# apply` reads openslo/v1; allow_pending and the alerting section are not\n"
+    "# carried (ADR 0044, ADR 0049).\n"
 )
 # A stored SLA was checked by the server, under its own limits; the export only
 # needs it as a domain object again.
@@ -73,6 +75,14 @@ def openslo_text(sla: Sla, form: str) -> str:
     Raises:
         InputError: what the format cannot hold, naming the field.
     """
+    if form == "openslo" and sla.alerting != AlertingPolicy():
+        # openslo/v1 is read back by apply: what it cannot hold is refused.
+        raise InputError(
+            f"sla {sla.name} as {form}: alerting.predicted_breach has no OpenSLO "
+            "v1 counterpart (an AlertPolicy alerts on burn rates, not on predicted "
+            "breaches); remove the section from the SLA, or export openslo-v1alpha, "
+            "which leaves it out"
+        )
     try:
         documents = FORMATS[form](sla)
     except OpenSloError as exc:

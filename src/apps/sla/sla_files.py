@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import yaml
 
+from adapters.grpc.convert import alerting_message
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from monitoring_core.alerting import AlertingPolicy
 from monitoring_core.durations import parse_duration
@@ -37,8 +38,8 @@ class InputError(Exception):
 class SlaDocument:
     """One SLA of a file and where it was written (``documents[1] (name "x")``).
 
-    ``alerting`` is read by ``monitoring sla rules -f``; the SLA manager does
-    not store it (``apply`` sends the SLA only).
+    ``alerting`` is also in ``sla`` (``apply`` sends it, the SLA manager stores
+    it, ADR 0049); here it is checked already, for ``monitoring sla rules -f``.
     """
 
     label: str
@@ -291,11 +292,10 @@ def _document(path: str, index: int, document: object) -> SlaDocument:
             f"not a {type(document).__name__}"
         )
     try:
-        return SlaDocument(
-            label=label,
-            sla=sla_from_document(document),
-            alerting=alerting_from_document(document),
-        )
+        sla, alerting = sla_from_document(document), alerting_from_document(document)
+        if "alerting" in document:
+            sla.alerting.CopyFrom(alerting_message(alerting))
+        return SlaDocument(label=label, sla=sla, alerting=alerting)
     except InputError as exc:
         raise InputError(f"{path}: {label}: {exc}") from None
 

@@ -100,7 +100,15 @@ def sla_detail(sla: pb.Sla) -> str:
         for i, o in enumerate(sla.objectives)
     ]
     header = ["#", "SELECTOR", "RANGE", "TARGET", "WINDOW", "SLICE", "PENDING OK"]
-    return head + "\n" + table(header, rows)
+    text = head + "\n" + table(header, rows)
+    if sla.HasField("alerting"):  # absent: the defaults (docs/alerting.md)
+        a = sla.alerting
+        text += (
+            f"\nalerting: SLOPredictedBreach when P(bad slice within "
+            f"{a.predicted_breach_horizon}) > {a.predicted_breach_probability:g} "
+            f"for {a.predicted_breach_for}"
+        )
+    return text
 
 
 def _episode(e: pb.Episode) -> str:

@@ -166,3 +166,27 @@ def test_an_sla_the_manager_does_not_have_fails_with_exit_1(
 ) -> None:
     assert main(["sla", "rules", "gamma", "-o", str(tmp_path / "r.yml")]) == 1
     assert "gamma" in capsys.readouterr().err
+
+
+def test_the_alerting_section_survives_apply_into_the_managers_rules(
+    server: SlaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sla.yaml").write_text(SLA)
+    assert main(["sla", "apply", "-f", str(tmp_path / "sla.yaml")]) == 0
+    out = tmp_path / "rules.yml"
+    assert main(["sla", "rules", "web", "-o", str(out)]) == 0
+    (breach,) = [r for r in _rules(out) if r.get("alert") == "SLOPredictedBreach"]
+    assert breach["for"] == "2m"
+    assert str(breach["expr"]).endswith('horizon="15m"} > 0.7')
+    capsys.readouterr()
+    assert main(["sla", "get", "web"]) == 0
+    shown = capsys.readouterr().out
+    assert "SLOPredictedBreach when P(bad slice within 15m) > 0.7 for 2m" in shown
+    assert main(["sla", "export", "web"]) == 2, "openslo/v1 cannot hold it"
+    assert "alerting.predicted_breach has no OpenSLO" in capsys.readouterr().err
+    # Applying the file without the section goes back to the defaults.
+    (tmp_path / "sla.yaml").write_text(SLA[: SLA.index("alerting:")])
+    assert main(["sla", "apply", "-f", str(tmp_path / "sla.yaml")]) == 0
+    assert main(["sla", "rules", "web", "-o", str(out)]) == 0
+    (breach,) = [r for r in _rules(out) if r.get("alert") == "SLOPredictedBreach"]
+    assert breach["for"] == "5m"

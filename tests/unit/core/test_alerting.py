@@ -3,6 +3,8 @@
 import pytest
 
 from monitoring_core.alerting import AlertingPolicy, burn_rate_windows
+from monitoring_core.errors import InvalidSla
+from monitoring_core.sla import AlertingDraft, ObjectiveDraft, SlaDraft, validate_sla
 
 DAY = 86400
 HOUR = 3600
@@ -69,3 +71,41 @@ def test_the_alerting_policy_refuses_a_probability_outside_zero_and_one() -> Non
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         AlertingPolicy(predicted_breach_probability=1.0)
     assert AlertingPolicy().predicted_breach_for_seconds == 300
+
+
+def _draft(alerting: AlertingDraft) -> SlaDraft:
+    objective = ObjectiveDraft(selector="up", lo=1.0, target=0.99, window="1h")
+    return SlaDraft(name="web", objectives=(objective,), alerting=alerting)
+
+
+def test_an_slas_alerting_settings_are_validated_with_its_other_fields() -> None:
+    sla = validate_sla(
+        _draft(
+            AlertingDraft(
+                predicted_breach_probability=0.7,
+                predicted_breach_for="0s",
+                predicted_breach_horizon="15m",
+            )
+        )
+    )
+    assert sla.alerting == AlertingPolicy(
+        predicted_breach_probability=0.7,
+        predicted_breach_for_seconds=0,
+        predicted_breach_horizon_seconds=900,
+    )
+    assert validate_sla(_draft(AlertingDraft())).alerting == AlertingPolicy()
+    with pytest.raises(InvalidSla) as caught:
+        validate_sla(
+            _draft(
+                AlertingDraft(
+                    predicted_breach_probability=1.5,
+                    predicted_breach_for="soon",
+                    predicted_breach_horizon="-1m",
+                )
+            )
+        )
+    assert set(caught.value.fields) == {
+        "alerting.predicted_breach.probability",
+        "alerting.predicted_breach.for",
+        "alerting.predicted_breach.horizon",
+    }

@@ -120,6 +120,42 @@ class Objective(_message.Message):
 Global___Objective: _TypeAlias = Objective  # noqa: Y015
 
 @_typing.final
+class Alerting(_message.Message):
+    """How the rules generated for an SLA alert on its predictions (SLOPredictedBreach,
+    docs/alerting.md). Absent, or a field left empty: the default.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREDICTED_BREACH_PROBABILITY_FIELD_NUMBER: _builtins.int
+    PREDICTED_BREACH_FOR_FIELD_NUMBER: _builtins.int
+    PREDICTED_BREACH_HORIZON_FIELD_NUMBER: _builtins.int
+    predicted_breach_probability: _builtins.float
+    """Probability of a bad slice within the horizon above which the alert is
+    pending, strictly between 0 and 1; 0.5 when absent.
+    """
+    predicted_breach_for: _builtins.str
+    """How long it must stay above before it fires, a Prometheus duration or "0s"; "5m" when empty."""
+    predicted_breach_horizon: _builtins.str
+    """The horizon label of the SLA manager's probability gauge; "10m" when empty."""
+    def __init__(
+        self,
+        *,
+        predicted_breach_probability: _builtins.float | None = ...,
+        predicted_breach_for: _builtins.str = ...,
+        predicted_breach_horizon: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_predicted_breach_probability", b"_predicted_breach_probability", "predicted_breach_probability", b"predicted_breach_probability"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_predicted_breach_probability", b"_predicted_breach_probability", "predicted_breach_for", b"predicted_breach_for", "predicted_breach_horizon", b"predicted_breach_horizon", "predicted_breach_probability", b"predicted_breach_probability"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__predicted_breach_probability: _TypeAlias = _typing.Literal["predicted_breach_probability"]  # noqa: Y015
+    _WhichOneofArgType__predicted_breach_probability: _TypeAlias = _typing.Literal["_predicted_breach_probability", b"_predicted_breach_probability"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__predicted_breach_probability) -> _WhichOneofReturnType__predicted_breach_probability | None: ...
+
+Global___Alerting: _TypeAlias = Alerting  # noqa: Y015
+
+@_typing.final
 class Sla(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -128,6 +164,7 @@ class Sla(_message.Message):
     OBJECTIVES_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ALERTING_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     description: _builtins.str
     version: _builtins.int
@@ -136,6 +173,10 @@ class Sla(_message.Message):
     def objectives(self) -> _containers.RepeatedCompositeFieldContainer[Global___Objective]: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def alerting(self) -> Global___Alerting:
+        """Absent in answers when every setting is the default."""
+
     def __init__(
         self,
         *,
@@ -144,10 +185,11 @@ class Sla(_message.Message):
         objectives: _abc.Iterable[Global___Objective] | None = ...,
         version: _builtins.int = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        alerting: Global___Alerting | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["alerting", b"alerting", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "name", b"name", "objectives", b"objectives", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerting", b"alerting", "description", b"description", "name", b"name", "objectives", b"objectives", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
