@@ -1,25 +1,44 @@
-"""An in-process feed of results, fed by the in-memory bus."""
+"""An in-process feed of results, fed by the in-memory bus; bounded (back-pressure)."""
 
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
+from monitoring_core.errors import PublishError
 from monitoring_core.ports import Received, Result, ResultFeed
+
+CAPACITY = 20_000
+"""Most results queued between the ETL and storage in ``monitoring run``:
+more than a cycle of a few thousand series, a few hundred MB at most."""
+WAIT_SECONDS = 60.0
+"""How long a publisher waits for room before its results are refused."""
 
 
 class InMemoryResultFeed(ResultFeed):
-    """A queue between the bus and the storage use case.
+    """A bounded queue between the bus and the storage use case.
 
     ``committed`` counts messages marked done; ``dead_letters`` keeps what was
-    set aside. While held, nothing new is handed out.
+    set aside. While held, nothing new is handed out. At most ``capacity``
+    messages wait: a publisher finding the queue full waits for room (the
+    back-pressure of ADR 0054) up to ``wait_seconds``, then the results that
+    did not fit are refused with PublishError, as a full Kafka buffer refuses
+    them; the ETL records that cycle's publish step as failed.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, capacity: int = CAPACITY, wait_seconds: float = WAIT_SECONDS
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self._capacity = capacity
+        self._wait = wait_seconds
         self._queue: deque[Received] = deque()
         self._handed: list[Received] = []
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
+        self._room = threading.Condition(self._lock)
         self.committed = 0
         self.dead_letters: list[Received] = []
         self.held = False
@@ -33,10 +52,31 @@ class InMemoryResultFeed(ResultFeed):
         self.offer([Received(result=r, origin="bus") for r in results])
 
     def offer(self, items: Sequence[Received]) -> None:
-        """Queue messages, rejected ones included."""
-        with self._ready:
-            self._queue.extend(items)
-            self._ready.notify_all()
+        """Queue messages, rejected ones included; wait for room while full.
+
+        Raises:
+            PublishError: no room for ``wait_seconds``; the messages before the
+                reported ones were queued.
+        """
+        deadline = time.monotonic() + self._wait
+        done = 0
+        with self._lock:
+            while done < len(items):
+                room = self._capacity - len(self._queue)
+                if room <= 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise PublishError(
+                            f"in-process bus full for {self._wait:.0f}s "
+                            f"({self._capacity} results waiting for storage): "
+                            f"{len(items) - done} of {len(items)} results not "
+                            "accepted"
+                        )
+                    self._room.wait(left)
+                    continue
+                self._queue.extend(items[done : done + room])
+                done += room
+                self._ready.notify_all()
 
     def next_batch(self, max_items: int, timeout_seconds: float) -> list[Received]:
         """Up to ``max_items`` queued messages, waiting up to the timeout."""
@@ -49,6 +89,8 @@ class InMemoryResultFeed(ResultFeed):
                 self._queue.popleft() for _ in range(min(max_items, len(self._queue)))
             ]
             self._handed += batch
+            if batch:
+                self._room.notify_all()
             return batch
 
     def dead_letter(self, rejected: Sequence[Received]) -> None:

@@ -17,7 +17,9 @@ from confluent_kafka import (
 )
 
 from adapters.kafka.decoding import MessageRejected, decode
+from adapters.kafka.link import broker_state, watched
 from adapters.kafka.result_publisher import producer_config
+from monitoring_core.dependency_state import DependencyState
 from monitoring_core.errors import PublishError
 from monitoring_core.ports import Received, Result, ResultFeed
 
@@ -32,7 +34,9 @@ def consumer_config(
     """Offsets are stored and committed by hand, only after the write.
 
     A ``group.instance.id`` (static membership) lets a restarted instance take
-    its partitions back at once instead of waiting for a rebalance.
+    its partitions back at once instead of waiting for a rebalance. Heartbeats
+    every second: after a broker outage the consumer finds its coordinator and
+    resumes within about a second of the broker's return (ADR 0054).
     """
     config = {
         "bootstrap.servers": bootstrap,
@@ -41,6 +45,7 @@ def consumer_config(
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": HEARTBEAT_MS,
         "client.id": "monitoring-storage",
     }
     if instance_id:
@@ -48,6 +53,8 @@ def consumer_config(
     return config
 
 
+HEARTBEAT_MS = 1000
+"""The consumer's heartbeat period (librdkafka's default: 3 s)."""
 Outcome = Result | MessageRejected
 _SLICE = 100
 """Messages decoded between two chances for the writer to take the GIL back."""
@@ -103,8 +110,10 @@ class KafkaResultFeed(ResultFeed):
         dead_letters: Producer,
         dead_letter_topic: str,
         decoder: ThreadPoolExecutor | None = None,
+        broker: DependencyState | None = None,
     ) -> None:
         self._consumer = consumer
+        self._broker = broker
         self._dead_letters = dead_letters
         self._dead_letter_topic = dead_letter_topic
         self._decoder = decoder
@@ -170,6 +179,7 @@ class KafkaResultFeed(ResultFeed):
     def _take(self, max_items: int, timeout_seconds: float) -> list[Message]:
         """Messages from the stash, then from the consumer; errors handled."""
         messages, self._stash = self._stash, []
+        self._dead_letters.poll(0)  # serves its error and log callbacks
         if len(messages) < max_items:
             messages += self._consumer.consume(
                 max_items - len(messages), timeout_seconds
@@ -192,7 +202,14 @@ class KafkaResultFeed(ResultFeed):
             return msg.topic() is not None and msg.partition() is not None
         if error.fatal():
             raise KafkaException(error)
-        if error.code() != KafkaError._PARTITION_EOF:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return False
+        if self._broker is not None and error.code() in (
+            KafkaError._TRANSPORT,
+            KafkaError._ALL_BROKERS_DOWN,
+        ):
+            self._broker.failed(error.str())  # one line per outage, not per error
+        else:
             log.warning("consumer error: %s", error)
         return False
 
@@ -274,12 +291,20 @@ def kafka_feed(
     ``decode_ahead`` decodes the next batch in a thread of its own while the
     current one is written.
     """
-    consumer = Consumer(consumer_config(bootstrap, group, instance_id))
+    broker = broker_state()
+    consumer = Consumer(watched(consumer_config(bootstrap, group, instance_id), broker))
     producer = Producer(
-        {**producer_config(bootstrap, 100_000), "client.id": "monitoring-storage-dlq"}
+        watched(
+            {
+                **producer_config(bootstrap, 100_000),
+                "client.id": "monitoring-storage-dlq",
+            },
+            broker_state("kafka (dead-letter producer)"),
+            stats=False,
+        )
     )
     decoder = ThreadPoolExecutor(1, "decode-ahead") if decode_ahead else None
-    feed = KafkaResultFeed(consumer, producer, dead_letter_topic, decoder)
+    feed = KafkaResultFeed(consumer, producer, dead_letter_topic, decoder, broker)
     feed.subscribe(topic)
     try:
         yield feed

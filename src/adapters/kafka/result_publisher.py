@@ -12,6 +12,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from adapters.kafka.codec import encode, to_bytes
+from adapters.kafka.link import broker_state, watched
 from monitoring_core.errors import PublishError
 from monitoring_core.ports import Clock, Result, ResultPublisher
 
@@ -22,7 +23,8 @@ def producer_config(bootstrap: str, buffer_messages: int) -> dict[str, Any]:
     """librdkafka settings: nothing is dropped while the broker is away.
 
     ``message.timeout.ms=0`` keeps retrying a queued message for ever; the
-    bound is the queue itself, ``buffer_messages`` long.
+    bound is the queue itself, ``buffer_messages`` long (overflow policy: a
+    full buffer makes ``publish`` wait, then refuse; docs/reliability.md).
     """
     return {
         "bootstrap.servers": bootstrap,
@@ -125,16 +127,37 @@ def ensure_topic(
         log.warning("could not ensure kafka topic %s: %s", topic, exc)
 
 
+POLL_SECONDS = 0.5
+"""Longest wait of the producer's background poll (callbacks, broker state)."""
+
+
+def _poll_until(producer: Producer, stop: threading.Event) -> None:
+    """Serve delivery reports, errors and statistics between two publishes:
+    acknowledgements are counted, and the broker's state changes are logged,
+    also while the ETL waits for its next cycle."""
+    while not stop.is_set():
+        producer.poll(POLL_SECONDS)
+
+
 @contextmanager
 def kafka_publisher(
     bootstrap: str, topic: str, clock: Clock, buffer_messages: int, flush_seconds: float
 ) -> Iterator[KafkaResultPublisher]:
     """A publisher whose producer is flushed on exit, reporting what was left."""
-    producer = Producer(producer_config(bootstrap, buffer_messages))
+    producer = Producer(
+        watched(producer_config(bootstrap, buffer_messages), broker_state())
+    )
     publisher = KafkaResultPublisher(producer, topic, clock)
+    stop = threading.Event()
+    poller = threading.Thread(
+        target=_poll_until, args=(producer, stop), name="kafka-poll", daemon=True
+    )
+    poller.start()
     try:
         yield publisher
     finally:
+        stop.set()
+        poller.join(timeout=2 * POLL_SECONDS + 1)
         left = publisher.flush(flush_seconds)
         if left:
             log.error(

@@ -4,6 +4,7 @@ The only place the ETL's use cases are built; ``monitoring run`` composes this
 container and overrides its transport (ADR 0024).
 """
 
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -21,11 +22,14 @@ from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.sql.etl_state import open_etl_state
 from adapters.system.clock import SystemClock
 from apps.etl.config import EtlConfig
+from apps.etl.cycle_marker import CycleMarkers, markers_beside
 from apps.etl.runner import EtlRunner
 from apps.http_server import metrics_server
 from monitoring_core.ports import EtlStateStore, Forecaster, ForecastTargets
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
+
+log = logging.getLogger(__name__)
 
 
 def forecaster_for(engine: str) -> Forecaster:
@@ -47,6 +51,17 @@ def _state(config: EtlConfig) -> Iterator[EtlStateStore | None]:
         yield store
     finally:
         store.close()
+
+
+def _markers(config: EtlConfig) -> CycleMarkers | None:
+    """Markers of started cycles beside the state file (ADR 0053)."""
+    if config.state_path is None:
+        return None
+    try:
+        return markers_beside(config.state_path)
+    except OSError as exc:
+        log.warning("no cycle markers (a killed cycle will leave no trace): %s", exc)
+        return None
 
 
 def _targets(config: EtlConfig) -> ForecastTargets | None:
@@ -114,4 +129,7 @@ class EtlContainer(containers.DeclarativeContainer):
         config.provided.metadata_seconds,
         stop,
         metadata_retry_seconds=config.provided.metadata_retry_seconds,
+        markers=providers.Singleton(_markers, config),
+        publisher=publisher,
+        clock=clock,
     )

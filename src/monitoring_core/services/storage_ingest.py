@@ -4,16 +4,27 @@ import logging
 import time
 from collections.abc import Callable
 
+from monitoring_core.dependency_state import DependencyState
 from monitoring_core.errors import MonitoringError, PublishError, StoreUnavailable
 from monitoring_core.ports import IngestTelemetry, ResultFeed, ResultStore
 
 log = logging.getLogger(__name__)
 
 
+RETRY_FIRST_SECONDS = 0.25
+RETRY_MOST_SECONDS = 1.0
+"""The retry delay of a batch the store refused: from 0.25 s, doubling, at most
+1 s, so that storage resumes within about a second of the database's return
+(ADR 0054). A refused attempt costs a refused connection; one a second is
+nothing to a database that is coming back."""
+
+
 class Backoff:
     """Exponential delays between retries: ``first``, doubling, up to ``most``."""
 
-    def __init__(self, first: float = 0.5, most: float = 30.0) -> None:
+    def __init__(
+        self, first: float = RETRY_FIRST_SECONDS, most: float = RETRY_MOST_SECONDS
+    ) -> None:
         self._first = first
         self._most = most
         self._next = first
@@ -40,6 +51,8 @@ class StorageIngest:
     or shutdown is asked for (then nothing is committed and the batch comes
     again later).
     The store's writes are idempotent, so redelivery changes nothing.
+    An outage is logged once when it starts, summarised every minute while it
+    lasts and once when it ends (``store_state``), not at every retry.
     """
 
     def __init__(
@@ -61,6 +74,8 @@ class StorageIngest:
         self._should_stop = should_stop
         self._sleep = sleep
         self._backoff = Backoff()
+        self.store_state = DependencyState("the result store", log)
+        """Up or down as the last write found it; logs each change."""
         self.retrying = False
         """True while a batch waits for the store or the dead-letter topic."""
 
@@ -92,6 +107,7 @@ class StorageIngest:
                     action()
                     self._backoff.reset()
                     self.retrying = False
+                    self.store_state.succeeded()
                     return
                 except (StoreUnavailable, PublishError) as exc:
                     held = self._wait(exc, held)
@@ -105,7 +121,7 @@ class StorageIngest:
         if not held:
             self._feed.hold()
         delay = self._backoff.next()
-        log.error("batch not stored, retrying in %.1fs: %s", delay, exc)
+        self.store_state.failed(f"{exc}; the batch is held and retried")
         if self._should_stop():
             raise Stopped("shutdown while a batch could not be stored") from exc
         self._sleep(delay)

@@ -88,6 +88,9 @@ class FakeProducer:
     def flush(self, timeout: float) -> int:
         return 0
 
+    def poll(self, timeout: float) -> int:
+        return 0
+
 
 GOOD = to_bytes(encode(factories.score(), factories.NOW)[1])
 

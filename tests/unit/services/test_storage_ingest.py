@@ -1,5 +1,6 @@
 """The storage use case: write, dead-letter, commit, and survive outages."""
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -85,10 +86,26 @@ def test_a_store_outage_holds_the_feed_and_retries_the_same_batch() -> None:
     world = World(failures=4)
     world.feed.offer_results([factories.score(), factories.forecast()])
     assert world.ingest.step() == 2
-    assert world.sleeps == [0.5, 1.0, 2.0, 4.0], "exponential backoff"
+    assert world.sleeps == [0.25, 0.5, 1.0, 1.0], "exponential, at most 1 s"
     assert len(world.store.batches) == 1 and world.feed.committed == 2
     assert world.telemetry.failures == 4
     assert not world.feed.held, "released once written"
+
+
+def test_an_outage_is_logged_when_it_starts_and_ends_not_at_every_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = World(failures=30)
+    world.feed.offer_results([factories.score()])
+    with caplog.at_level(logging.INFO, "monitoring_core.services.storage_ingest"):
+        assert world.ingest.step() == 1
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(world.sleeps) == 30 and max(world.sleeps) == 1.0
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("the result store is unreachable: database down")
+    assert lines[1].startswith("the result store is reachable again after")
+    assert lines[1].endswith("(30 failed attempts)")
+    assert not world.ingest.store_state.is_down
 
 
 def test_shutdown_during_an_outage_commits_nothing() -> None:
