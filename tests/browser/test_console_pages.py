@@ -23,6 +23,7 @@ AXE = pathlib.Path(__file__).parent / "vendor" / "axe.min.js"
 PAGES = {
     "overview": "/ui",
     "sla": "/ui/sla/temps",
+    "budget": "/ui/sla/temps/budget?objective=0&range=3h",
     "series-explorer": "/ui/series?match=temp",
     "series": f"/ui/series/{A.id}",
     "etl": "/ui/etl",
@@ -102,7 +103,7 @@ def test_every_page_is_clean_accessible_and_photographed(
             for chart in charts:
                 assert int(chart.get_attribute("data-points")) > 0, (name, chart)
                 assert chart.query_selector("canvas") is not None, name
-            if name in ("sla", "series", "etl"):
+            if name in ("sla", "budget", "series", "etl"):
                 assert charts, f"{name} draws no chart"
             assert _serious(page, UPSTREAM.get(path, set())) == [], (name, scheme)
             page.screenshot(path=str(SHOTS / f"{name}-{scheme}.png"), full_page=True)
@@ -166,6 +167,26 @@ def test_sla_charts_show_what_the_judgement_and_the_rest_api_answer(
                 == _rest(base_url, f"/v1/series/{series_id}/forecast")["forecast"]
             )
     assert len(charts[A.id]["episodes"]) == 5  # slices 10, 20, 30, 40-41, 90
+    burn = _data(watched.open(f"{base_url}/ui/sla/temps/budget?objective=0&range=3h"))
+    for shown_series in burn["series"]:
+        assert len(shown_series["t"]) > 40
+        first_end, last_end = shown_series["t"][0], shown_series["t"][-1]
+        count = objective.window_seconds // objective.slice_seconds
+        step = objective.slice_seconds
+        judged = dict(
+            (k.id, s)
+            for k, s in world.services.judgement.sliced(
+                objective, first_end - count * step, last_end
+            )
+        )[shown_series["series"]["id"]]
+        for t, budget in zip(shown_series["t"], shown_series["budget"], strict=True):
+            i = round((t - judged[0].start) / step)
+            window = judged[i - count : i]
+            assert window[-1].end == t
+            assert (
+                budget
+                == world.services.judgement.report(objective, window).budget_remaining
+            )
     assert charts[A.id]["forecast"] is not None
     assert watched.problems == []
 

@@ -35,7 +35,15 @@ def locked(world: ConsoleWorld) -> testing.TestClient:
 
 @pytest.mark.parametrize(
     "path",
-    ["/ui", "/ui/sla/temps", "/ui/series", f"/ui/series/{A.id}", "/ui/etl", "/docs"],
+    [
+        "/ui",
+        "/ui/sla/temps",
+        "/ui/sla/temps/budget",
+        "/ui/series",
+        f"/ui/series/{A.id}",
+        "/ui/etl",
+        "/docs",
+    ],
 )
 def test_every_page_is_html_with_a_content_security_policy(
     client: testing.TestClient, path: str
@@ -83,7 +91,14 @@ def test_the_range_picker_keeps_the_page_and_marks_the_choice(
 
 
 def test_unknown_sla_and_series_are_404_pages(client: testing.TestClient) -> None:
-    for path in ("/ui/sla/nope", "/ui/series/0123456789abcdef", "/ui/series/x"):
+    for path in (
+        "/ui/sla/nope",
+        "/ui/sla/nope/budget",
+        "/ui/sla/temps/budget?objective=1",
+        "/ui/sla/temps/budget?objective=-1",
+        "/ui/series/0123456789abcdef",
+        "/ui/series/x",
+    ):
         result = client.simulate_get(path)
         assert result.status_code == 404, path
         assert result.headers["content-type"].startswith("text/html")

@@ -35,6 +35,7 @@ def add_console(
     routes: list[tuple[str, Any]] = [
         ("/ui", pages.Overview(shared)),
         ("/ui/sla/{name}", pages.SlaDetail(shared)),
+        ("/ui/sla/{name}/budget", pages.SlaBudget(shared)),
         ("/ui/series", pages.SeriesExplorer(shared)),
         ("/ui/series/{id}", pages.SeriesDetail(shared)),
         ("/ui/etl", pages.EtlRuns(shared)),

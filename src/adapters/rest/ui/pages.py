@@ -44,6 +44,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["utc"] = _utc
     env.filters["json_block"] = json_block
+    env.filters["pct"] = _pct
     return env
 
 
@@ -58,6 +59,11 @@ def json_block(value: Any) -> markupsafe.Markup:
     for unsafe, escaped in _UNSAFE:  # str.replace: far faster than translate
         text = text.replace(unsafe, escaped)
     return markupsafe.Markup(text)
+
+
+def _pct(value: Any) -> str:
+    """A share as a percentage; what JSON spells as text (or None) as a dash."""
+    return f"{value:.2%}" if isinstance(value, int | float) else "–"
 
 
 def _utc(seconds: float) -> str:
@@ -218,6 +224,33 @@ class SlaDetail:
             "sla.html",
             title=f"SLA {name}",
             sla=found,
+            ranges=self.pages.range_links(req, chosen),
+            notice=notice,
+            data=found,
+        )
+
+
+class SlaBudget:
+    """``GET /ui/sla/{name}/budget?objective=``: an objective's budget burn-down."""
+
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
+
+    @_guarded
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        chosen, seconds, notice = self.pages.range_of(req)
+        raw = req.get_param("objective") or "0"
+        if self.pages.sla is None or not raw.isdigit() or len(raw) > 4:
+            raise SlaNotFound(name)
+        found = sla_views.burn_down(
+            self.pages.sla, self.pages.clock, name, int(raw), seconds
+        )
+        self.pages.render(
+            req,
+            resp,
+            "budget.html",
+            title=f"SLA {name}, objective {raw}: error budget",
+            burn=found,
             ranges=self.pages.range_links(req, chosen),
             notice=notice,
             data=found,

@@ -17,6 +17,7 @@ import attrs
 
 from adapters.formats.json_values import forecast_body, number, series_ref
 from monitoring_core.durations import format_duration
+from monitoring_core.errors import SlaNotFound
 from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.services.sla_definitions import SlaDefinitions
@@ -294,3 +295,61 @@ def state_status(state: SlaState | None) -> str | None:
     if state is None or not state.objectives:
         return None
     return worst_status(o.status for o in state.objectives).value
+
+
+BURN_POINTS = 48
+"""Points of a burn-down chart: each judges one whole compliance window."""
+
+
+def burn_down(
+    use_cases: SlaUseCases,
+    clock: Clock,
+    name: str,
+    index: int,
+    range_seconds: int,
+) -> dict[str, Any]:
+    """An objective's error budget remaining over the range, series by series.
+
+    Each point is ``SlaJudgement.report`` of the compliance window ending
+    there (the figure ``GetViolations`` gives at that time), at up to
+    ``BURN_POINTS`` slice boundaries across the range.
+
+    Raises:
+        SlaNotFound: no such SLA, or no objective ``index``.
+        SourceUnavailable: Prometheus could not answer.
+    """
+    sla = use_cases.definitions.get(name)
+    if not 0 <= index < len(sla.objectives):
+        raise SlaNotFound(name)
+    objective = sla.objectives[index]
+    step, window = objective.slice_seconds, objective.window_seconds
+    count = -(-window // step)
+    end = aligned_end(clock.now(), step)
+    shown = -(-range_seconds // step)
+    start = end - (shown + count) * step
+    [sliced] = use_cases.judgement.sliced_all([(objective, start, end)])
+    stride = max(1, -(-shown // BURN_POINTS))
+    ends = list(range(count + shown % stride, count + shown + 1, stride))
+    return {
+        "sla": sla.name,
+        "objective": index,
+        "describe": objective.describe(),
+        "window": format_duration(window),
+        "range": format_duration(range_seconds),
+        "series": [
+            {
+                "series": series_ref(key),
+                "t": [slices[i - 1].end for i in ends if i <= len(slices)],
+                "budget": [
+                    number(
+                        use_cases.judgement.report(
+                            objective, slices[i - count : i]
+                        ).budget_remaining
+                    )
+                    for i in ends
+                    if i <= len(slices)
+                ],
+            }
+            for key, slices in sliced[:MAX_CHARTED_SERIES]
+        ],
+    }

@@ -132,6 +132,17 @@
       }
       draw(el, { series: series, bands: bands, hooks: { drawClear: [shade(c.episodes)] } }, aligned(xs, columns));
     },
+    budget: function (el, data) {
+      const xs = data.series.map(function (s) { return s.t; });
+      const columns = data.series.map(function (s) {
+        return s.t.map(function (t, i) { return [t, num(s.budget[i])]; });
+      });
+      const series = [{}].concat(data.series.map(function (s, i) {
+        const labels = Object.keys(s.series.labels).sort().map(function (k) { return k + "=" + s.series.labels[k]; });
+        return line(s.series.name + "{" + labels.join(",") + "}", COLORS[i % COLORS.length]);
+      }));
+      draw(el, { series: series }, aligned(xs, columns));
+    },
     history: function (el, data) {
       const points = data.history.points;
       const names = Array.from(new Set(points.flatMap(function (p) { return p.windows.map(function (w) { return w.window; }); })));
