@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient
 
 from adapters.sql.etl_state import SqliteEtlState, open_etl_state
 from adapters.sql.result_store import sql_store
@@ -109,6 +110,7 @@ class Topic:
 
     def __init__(self, bootstrap: str, name: str) -> None:
         self.name = name
+        self._bootstrap = bootstrap
         self.messages: list[dict[str, Any]] = []
         self._consumer = Consumer(
             {
@@ -135,7 +137,12 @@ class Topic:
         return [m for m in self.read() if m["type"] == kind]
 
     def close(self) -> None:
+        """Stop reading and drop the topic."""
         self._consumer.close()
+        admin = AdminClient({"bootstrap.servers": self._bootstrap})
+        for done in admin.delete_topics([self.name], operation_timeout=10).values():
+            with contextlib.suppress(Exception):  # never created: nothing to drop
+                done.result(timeout=15)
 
 
 def _moment(text: str) -> datetime:
@@ -181,6 +188,15 @@ def services() -> Iterator[list[Service]]:
         service.kill()
 
 
+@pytest.fixture
+def topics() -> Iterator[list[Topic]]:
+    """Every topic a test reads; dropped at teardown."""
+    opened: list[Topic] = []
+    yield opened
+    for topic in opened:
+        topic.close()
+
+
 def _until(
     check: Callable[[], Any],
     what: str,
@@ -195,6 +211,7 @@ def test_a_killed_etl_scores_pending_forecasts_and_forecasts_the_sla_set(
     prometheus_url: str,
     kafka_bootstrap: str,
     services: list[Service],
+    topics: list[Topic],
 ) -> None:
     grpc_port = free_port()
     grpc = f"127.0.0.1:{grpc_port}"
@@ -203,6 +220,7 @@ def test_a_killed_etl_scores_pending_forecasts_and_forecasts_the_sla_set(
     services.append(manager)
     _apply(grpc, tmp_path)
     before = Topic(kafka_bootstrap, f"restart-{uuid.uuid4().hex[:10]}")
+    topics.append(before)
     env = _etl_env(prometheus_url, kafka_bootstrap, before.name, grpc, state)
     first = start_service("etl-first", ["etl"], env, tmp_path)
     services.append(first)
@@ -225,6 +243,7 @@ def test_a_killed_etl_scores_pending_forecasts_and_forecasts_the_sla_set(
     ]
 
     after = Topic(kafka_bootstrap, f"restart-{uuid.uuid4().hex[:10]}")
+    topics.append(after)
     restarted_env = {**env, "MONITORING_KAFKA_TOPIC": after.name}
     second = start_service("etl-second", ["etl"], restarted_env, tmp_path)
     services.append(second)
@@ -249,8 +268,6 @@ def test_a_killed_etl_scores_pending_forecasts_and_forecasts_the_sla_set(
     assert "saved forecast targets loaded" in log
     # It did try the SLA manager, which is down, and fell back on the saved set.
     assert "forecast targets unavailable, using the last ones" in log
-    before.close()
-    after.close()
 
 
 def _same(a: tuple[str, datetime], b: tuple[str, datetime]) -> bool:
