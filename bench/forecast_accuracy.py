@@ -113,6 +113,7 @@ class Cases:
         history: cases x history, the steps up to and including the origin.
         actual: cases x horizon, the steps after it.
         past: cases x (history + longest period), the longer past, NaN-padded.
+        full: per series used, all its values (for the coarse histories).
     """
 
     names: list[str]
@@ -123,6 +124,7 @@ class Cases:
     history: Floats
     actual: Floats
     past: Floats
+    full: tuple[Floats, ...] = ()
 
     def __len__(self) -> int:
         return len(self.series)
@@ -173,6 +175,7 @@ def build_cases(
         history=past[:, -args.history :],
         actual=actual,
         past=past,
+        full=tuple(s.values for s in used),
     )
 
 
@@ -220,12 +223,73 @@ def in_domains(
     return [by_key.get(k) for k in keys]
 
 
-def engine_forecasts(cases: Cases, horizon: int) -> list[Forecast | None]:
-    """The engine on every case in one ``forecast`` call, clamped like the ETL."""
+SEASONAL_PERIODS = 3
+"""Periods of past rows the coarse (seasonal) history of a case spans before
+its forecast history (the engine reads its profile from that part only)."""
+
+SEASONAL_PHASES = 72
+"""About this many coarse steps per period: rows are averaged in blocks of
+``period // 72`` (4 five-minute rows, i.e. 20 minutes, for a daily period)."""
+
+
+def seasonal_histories(cases: Cases, keys: Sequence[SeriesKey]) -> dict[str, Any]:
+    """Each case's coarse history, as the ETL would read it (ADR 0050).
+
+    The rows before and at the origin, over the history and
+    ``SEASONAL_PERIODS`` periods before it (a period is a day, from the CSV's
+    time stamps) or as many rows as there are, averaged in
+    blocks of ``period // SEASONAL_PHASES`` rows; each block's mean stands at
+    its middle row's time on the 60 s grid. Cases whose past holds fewer than
+    two periods before their history get none (the engine needs every phase
+    twice).
+    """
+    from monitoring_core.metadata import SeasonalHistory
+
+    out: dict[str, Any] = {}
+    for key, i, o in zip(
+        keys, cases.series.tolist(), cases.origin.tolist(), strict=True
+    ):
+        period = int(cases.periods[i])
+        block = max(1, period // SEASONAL_PHASES)
+        span = SEASONAL_PERIODS * period + cases.history.shape[1]
+        blocks = min(span, o + 1) // block
+        if blocks * block < 2 * period + cases.history.shape[1]:
+            continue
+        rows = cases.full[i][o + 1 - blocks * block : o + 1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN block
+            coarse = np.nanmean(rows.reshape(blocks, block), axis=1)
+        first = o + 1 - blocks * block + (block - 1) / 2
+        out[key.id] = SeasonalHistory(
+            history=SeriesHistory(
+                series=key,
+                start=T0 + first * STEP,
+                step_seconds=block * STEP,
+                values=tuple(coarse.tolist()),
+            ),
+            period_seconds=period * STEP,
+        )
+    return out
+
+
+def engine_forecasts(
+    cases: Cases, horizon: int, seasonal: bool = False
+) -> list[Forecast | None]:
+    """The engine on every case in one ``forecast`` call, clamped like the ETL.
+
+    ``seasonal``: also hand it each case's coarse history (ADR 0050; the
+    baseline's older code has no such argument).
+    """
     keys = case_keys(len(cases))
     histories = histories_of(cases, keys)
     made_at = datetime.fromtimestamp(T0, UTC)
-    made = VectorizedEtsForecaster().forecast(histories, horizon, made_at, {})
+    engine = VectorizedEtsForecaster()
+    if seasonal:
+        made = engine.forecast(
+            histories, horizon, made_at, {}, seasonal_histories(cases, keys)
+        )
+    else:
+        made = engine.forecast(histories, horizon, made_at, {})
     return in_domains(made, keys, histories)
 
 
@@ -371,12 +435,17 @@ def slo_method(
     return arrays
 
 
-def engine_arrays(cases: Cases, horizon: int) -> tuple[Arrays, float]:
+def engine_arrays(
+    cases: Cases, horizon: int, seasonal: bool = False
+) -> tuple[Arrays, float]:
     """The engine's arrays and the seconds its forecast call took."""
     began = time.perf_counter()
-    forecasts = engine_forecasts(cases, horizon)
+    forecasts = engine_forecasts(cases, horizon, seasonal)
     took = time.perf_counter() - began
     arrays = slo_method(forecasts, cases, horizon)
+    arrays["seasonal_model"] = np.array(
+        [f is not None and f.model == "seasonal_ses" for f in forecasts]
+    )
     arrays["code"] = np.array(str(Path(monitoring_core.__file__).parent))
     return arrays, took
 
@@ -752,7 +821,14 @@ class Run:
     violations: dict[str, dict[str, dict[str, Any]]]  # shape -> method -> scores
 
 
-FORECASTERS = ("engine", "baseline", "naive", "seasonal_naive", "climatology")
+FORECASTERS = (
+    "engine",
+    "engine_no_season",
+    "baseline",
+    "naive",
+    "seasonal_naive",
+    "climatology",
+)
 PEERS = ("seasonal_naive", "climatology", "AutoETS", "AutoTheta")
 VIOLATORS = (
     "engine",
@@ -1145,10 +1221,14 @@ def all_methods(
         progress(name, seconds)
 
     began = time.perf_counter()
-    engine, took = engine_arrays(cases, args.horizon)
+    engine, took = engine_arrays(cases, args.horizon, seasonal=not args.no_seasonal)
     tick("engine forecast call", took)
     tick("engine with clamp and slo.predict", time.perf_counter() - began)
     methods = {"engine": engine}
+    if not args.no_seasonal:
+        began = time.perf_counter()
+        methods["engine_no_season"] = engine_arrays(cases, args.horizon)[0]
+        tick("engine without the coarse history", time.perf_counter() - began)
     if not args.no_baseline:
         began = time.perf_counter()
         methods["baseline"] = run_baseline(args)
@@ -1289,6 +1369,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--series-limit", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--no-seasonal",
+        action="store_true",
+        help="do not give the engine the coarse seasonal history (ADR 0050)",
+    )
     parser.add_argument("--engine-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="npz folder")

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 import attrs
 
-from monitoring_core.series import SeriesKey
+from monitoring_core.series import SeriesHistory, SeriesKey
 
 
 class Stationarity(StrEnum):
@@ -69,3 +69,18 @@ class SeriesMetadata:
     acf: tuple[float, ...] = ()
     acf_significant_lags: tuple[int, ...] = ()
     seasonality: Seasonality = Seasonality(period_seconds=None, strength=None)
+
+
+@attrs.frozen(kw_only=True)
+class SeasonalHistory:
+    """A longer, coarser history of a series whose period outlasts its forecast
+    history (ADR 0050): the forecast reads its seasonal profile from it.
+
+    Attributes:
+        history: the coarse history (e.g. 5-minute steps over three days),
+            ending at or before the forecast history's last step.
+        period_seconds: the period metadata found (e.g. a day).
+    """
+
+    history: SeriesHistory
+    period_seconds: int

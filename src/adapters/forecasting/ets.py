@@ -1,6 +1,7 @@
 """The default forecasting engine: exponential smoothing vectorised across series."""
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from statistics import NormalDist
 
@@ -16,8 +17,9 @@ from adapters.forecasting.ets_formulas import (
 )
 from adapters.forecasting.ets_models import MODELS, Selection, select
 from adapters.forecasting.ets_rolling import MEDIAN, MIN_ORIGINS, Calibrated, calibrate
+from adapters.forecasting.seasonal import profiles
 from monitoring_core.forecasts import Band, Forecast, ForecastPoint
-from monitoring_core.metadata import SeriesMetadata, Stationarity
+from monitoring_core.metadata import SeasonalHistory, SeriesMetadata, Stationarity
 from monitoring_core.ports import Forecaster
 from monitoring_core.series import SeriesHistory
 
@@ -35,6 +37,9 @@ Z_95 = NormalDist().inv_cdf(0.975)
 
 MIN_HOLDOUT = 5
 """The shortest hold-out, in steps, used to choose the model of a short history."""
+
+MAX_WORKERS = 4
+"""Most threads calibrating at once by default (the steps are memory-bound)."""
 
 
 class VectorizedEtsForecaster(Forecaster):
@@ -97,6 +102,9 @@ class VectorizedEtsForecaster(Forecaster):
         rolling_calibration: calibrate long histories on their rolling
             errors (above); False: the hold-out choice and Gaussian intervals
             for every history.
+        workers: threads that calibrate chunks of series at once (numpy
+            releases the GIL in the heavy steps); the results do not depend
+            on it. Default: the machine's CPUs, at most ``MAX_WORKERS``.
     """
 
     def __init__(
@@ -106,9 +114,13 @@ class VectorizedEtsForecaster(Forecaster):
         min_short_points: int = 4 * MIN_HOLDOUT,
         use_metadata: bool = True,
         rolling_calibration: bool = True,
+        workers: int | None = None,
     ):
         if min_short_points < 4 * MIN_HOLDOUT:
             raise ValueError(f"min_short_points must be at least {4 * MIN_HOLDOUT}")
+        if workers is not None and workers < 1:
+            raise ValueError("workers must be at least 1")
+        self._workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
         self._min_extra_points = min_extra_points
         self._min_short_points = min_short_points
         self._use_metadata = use_metadata
@@ -120,8 +132,13 @@ class VectorizedEtsForecaster(Forecaster):
         horizon_steps: int,
         made_at: datetime,
         metadata: dict[str, SeriesMetadata],
+        seasonal: Mapping[str, SeasonalHistory] | None = None,
     ) -> list[Forecast]:
-        """Forecast every history that has enough data (see the class docs)."""
+        """Forecast every history that has enough data (see the class docs).
+
+        ``seasonal``: by series id, a longer, coarser history and its period
+        (ADR 0050); a calibrated history with one also tries ``seasonal_ses``.
+        """
         if not histories or horizon_steps < 1:
             return []
         values = _right_aligned(histories)
@@ -139,8 +156,17 @@ class VectorizedEtsForecaster(Forecaster):
         long = holdout[rows] == horizon_steps
         if not self._rolling_calibration:
             long[:] = False
+        long_rows = np.flatnonzero(long)
         with np.errstate(all="ignore"):
-            calibrated = calibrate(values[long], horizon_steps, allow_trend[long])
+            profile = profiles(
+                [chosen[i] for i in long_rows.tolist()],
+                values.shape[1],
+                horizon_steps,
+                seasonal or {},
+            )
+            calibrated = calibrate(
+                values[long], horizon_steps, allow_trend[long], self._workers, profile
+            )
         good = np.zeros(len(rows), dtype=bool)
         good[long] = (
             (calibrated.origins >= MIN_ORIGINS)
@@ -152,10 +178,19 @@ class VectorizedEtsForecaster(Forecaster):
             & np.isfinite(calibrated.rolling_mae)
         )
         position = np.cumsum(long) - 1  # row -> its row in ``calibrated``
-        made: dict[int, Forecast] = {
-            i: _calibrated_forecast(chosen[i], calibrated, int(position[i]), made_at)
-            for i in np.flatnonzero(good).tolist()
-        }
+        good_rows = np.flatnonzero(good)
+        made: dict[int, Forecast] = dict(
+            zip(
+                good_rows.tolist(),
+                _calibrated_forecasts(
+                    [chosen[i] for i in good_rows.tolist()],
+                    calibrated,
+                    position[good_rows],
+                    made_at,
+                ),
+                strict=True,
+            )
+        )
         rest = np.flatnonzero(~good)
         if rest.size:
             with np.errstate(all="ignore"):
@@ -244,46 +279,57 @@ def _right_aligned(histories: Sequence[SeriesHistory]) -> FloatArray:
     return out
 
 
-def _band(quantiles: FloatArray) -> Band:
-    low95, low80, median, high80, high95 = quantiles.tolist()
-    return Band(
-        lower_95=low95, lower_80=low80, median=median, upper_80=high80, upper_95=high95
-    )
+def _band(q: list[float]) -> Band:
+    return Band(lower_95=q[0], lower_80=q[1], median=q[2], upper_80=q[3], upper_95=q[4])
 
 
-def _calibrated_forecast(
-    history: SeriesHistory, calibrated: Calibrated, i: int, made_at: datetime
-) -> Forecast:
-    """Row ``i`` of a calibration as a forecast; the point is the median."""
-    step, end = history.step_seconds, history.end
-    value = calibrated.value[i]
-    points = tuple(
-        ForecastPoint(
-            timestamp=end + k * step,
-            mean=float(q[MEDIAN]),
-            lower_80=float(q[1]),
-            upper_80=float(q[3]),
-            lower_95=float(q[0]),
-            upper_95=float(q[4]),
-            running_max=_band(high),
-            running_min=_band(low),
+def _calibrated_forecasts(
+    histories: list[SeriesHistory],
+    calibrated: Calibrated,
+    rows: NDArray[np.intp],
+    made_at: datetime,
+) -> list[Forecast]:
+    """Rows of a calibration as forecasts; each point is its median.
+
+    The arrays become Python floats in one ``tolist`` per array, not one
+    conversion per number: building the objects is most of the cost here.
+    """
+    values = calibrated.value[rows].tolist()
+    highs = calibrated.running_max[rows].tolist()
+    lows = calibrated.running_min[rows].tolist()
+    averages = calibrated.average[rows].tolist()
+    models = calibrated.model[rows].tolist()
+    maes = calibrated.rolling_mae[rows].tolist()
+    made = []
+    for k, history in enumerate(histories):
+        step, end = history.step_seconds, history.end
+        points = tuple(
+            ForecastPoint(
+                timestamp=end + ahead * step,
+                mean=q[MEDIAN],
+                lower_80=q[1],
+                upper_80=q[3],
+                lower_95=q[0],
+                upper_95=q[4],
+                running_max=_band(high),
+                running_min=_band(low),
+            )
+            for ahead, (q, high, low) in enumerate(
+                zip(values[k], highs[k], lows[k], strict=True), start=1
+            )
         )
-        for k, (q, high, low) in enumerate(
-            zip(
-                value, calibrated.running_max[i], calibrated.running_min[i], strict=True
-            ),
-            start=1,
+        made.append(
+            Forecast(
+                series=history.series,
+                made_at=made_at,
+                step_seconds=step,
+                model=MODELS[models[k]],
+                holdout_mae=maes[k],
+                points=points,
+                average=_band(averages[k]),
+            )
         )
-    )
-    return Forecast(
-        series=history.series,
-        made_at=made_at,
-        step_seconds=step,
-        model=MODELS[calibrated.model[i]],
-        holdout_mae=float(calibrated.rolling_mae[i]),
-        points=points,
-        average=_band(calibrated.average[i]),
-    )
+    return made
 
 
 def _forecasts(

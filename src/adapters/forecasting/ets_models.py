@@ -14,11 +14,14 @@ from adapters.forecasting.ets_formulas import (
     ses_variance_factors,
 )
 
-MODELS = ("mean", "ses", "holt_damped", "mean_ses", "mean_ses_holt")
+MODELS = ("mean", "ses", "holt_damped", "mean_ses", "mean_ses_holt", "seasonal_ses")
 """Model names, simplest first; a tie in error goes to the simpler one.
 
-The last two are equal-weight combinations of the first three's forecasts
-(chosen only with rolling-origin calibration, ``ets_rolling``).
+``mean_ses`` and ``mean_ses_holt`` are equal-weight combinations of the first
+three's forecasts; ``seasonal_ses`` is simple smoothing of the values minus a
+seasonal profile read from a longer, coarser history, plus the profile (ADR
+0050). The last three are chosen only with rolling-origin calibration
+(``ets_rolling``), ``seasonal_ses`` only when a profile is given.
 """
 
 TREND_MODELS = ("holt_damped", "mean_ses_holt")

@@ -19,6 +19,7 @@ Arrays are vectorised over series; the origin-by-step arrays are built for a
 chunk of rows at a time to bound memory.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,43 +88,130 @@ class _Family:
 
 
 def calibrate(
-    values: FloatArray, horizon: int, allow_trend: NDArray[np.bool_]
+    values: FloatArray,
+    horizon: int,
+    allow_trend: NDArray[np.bool_],
+    workers: int = 1,
+    profile: FloatArray | None = None,
 ) -> Calibrated:
     """Choose a family per series and calibrate its distributions.
+
+    Rows are independent: they are calibrated ``ROW_CHUNK`` at a time, on up
+    to ``workers`` threads (numpy releases the GIL in the heavy steps), with
+    the same results whatever the chunking and the number of threads.
 
     Args:
         values: N x T, right-aligned (every row ends at the last column), NaN
             where a step has no observation.
         horizon: steps ahead, h >= 1.
         allow_trend: per series, whether the damped-trend family may be chosen.
+        workers: threads that calibrate chunks at once.
+        profile: 2 x N x (T + h), each row's seasonal profile at every step
+            of its history and horizon (``seasonal.profiles``): as known
+            before the history (for the rolling origins) and from all the
+            coarse history (for the forecast from the last step). Rows with
+            one (no NaN) also try ``seasonal_ses``.
     """
-    n, steps = values.shape
-    if n == 0:
-        return _empty(0, horizon)
+    n = values.shape[0]
+    out = _empty(n, horizon)
+    chunks = [slice(lo, min(n, lo + ROW_CHUNK)) for lo in range(0, n, ROW_CHUNK)]
+    errors = np.geterr()  # per thread: the caller's settings apply in each
+
+    def run(rows: slice) -> None:
+        with np.errstate(**errors):
+            _calibrate_chunk(
+                values[rows],
+                horizon,
+                allow_trend[rows],
+                None if profile is None else profile[:, rows],
+                out,
+                rows,
+            )
+
+    if workers > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+            for done in pool.map(run, chunks):
+                assert done is None
+    else:
+        for rows in chunks:
+            run(rows)
+    return out
+
+
+def _calibrate_chunk(
+    values: FloatArray,
+    horizon: int,
+    allow_trend: NDArray[np.bool_],
+    profile: FloatArray | None,
+    out: Calibrated,
+    rows: slice,
+) -> None:
+    """Fit the families to a chunk of rows, then choose and calibrate."""
+    steps = values.shape[1]
     observed = ~np.isnan(values)
     start = np.where(observed.any(axis=1), observed.argmax(axis=1), steps)
     initial = initial_states(values)
     families = (_ses(values, initial), _holt(values, initial))
-    paths = [_state_paths(values, start, f) for f in families]
-    sums = [_damped_sums(f.phi, horizon) for f in families]
+    states = [
+        (*_state_paths(values, start, f), _damped_sums(f.phi, horizon))
+        for f in families
+    ]
     means = np.nanmean(np.where(observed, values, np.nan), axis=1)
-    out = _empty(n, horizon)
-    for lo in range(0, n, ROW_CHUNK):
-        rows = slice(lo, min(n, lo + ROW_CHUNK))
-        _calibrate_rows(
-            values[rows],
-            start[rows],
-            means[rows],
-            [
-                (level[rows], trend[rows], s[rows])
-                for (level, trend), s in zip(paths, sums, strict=True)
-            ],
-            allow_trend[rows],
-            horizon,
-            out,
-            rows,
-        )
-    return out
+    season = _season(values, start, profile)
+    _calibrate_rows(
+        values, start, means, states, season, allow_trend, horizon, out, rows
+    )
+
+
+@dataclass(frozen=True)
+class _Season:
+    """The seasonal candidate of a chunk's rows (NaN rows: none).
+
+    Attributes:
+        level: N x T, the simple-smoothing level of the values minus the
+            earlier profile, after each step.
+        profile: N x (T + h), the earlier profile at every step and ahead.
+        now: N x h, the forecast from the last step: the level of the values
+            minus the whole coarse history's profile, plus that profile.
+    """
+
+    level: FloatArray
+    profile: FloatArray
+    now: FloatArray
+
+
+def _season(
+    values: FloatArray, start: NDArray[np.intp], profile: FloatArray | None
+) -> _Season | None:
+    """Simple smoothing of the deseasonalised rows (those with a profile).
+
+    The smoothing constant is fitted on the values minus the earlier profile
+    and used with both profiles.
+    """
+    if profile is None:
+        return None
+    rows = np.flatnonzero(np.isfinite(profile).all(axis=(0, 2)))
+    if rows.size == 0:
+        return None
+    steps = values.shape[1]
+    earlier, whole = profile[0], profile[1]
+    adjusted = values[rows] - earlier[rows, :steps]
+    family = _ses(adjusted, initial_states(adjusted))
+    level = np.full(values.shape, np.nan)
+    level[rows] = _state_paths(adjusted, start[rows], family)[0]
+    recent = values[rows] - whole[rows, :steps]
+    family = _Family(
+        family.alpha,
+        family.beta,
+        family.phi,
+        initial_states(recent)[0],
+        family.trend0,
+    )
+    now = np.full((values.shape[0], whole.shape[1] - steps), np.nan)
+    now[rows] = (
+        _state_paths(recent, start[rows], family)[0][:, -1:] + whole[rows, steps:]
+    )
+    return _Season(level, earlier, now)
 
 
 def _empty(n: int, horizon: int) -> Calibrated:
@@ -176,13 +264,18 @@ def _state_paths(
     level, trend = family.level0.copy(), family.trend0.copy()
     levels, trends = np.empty((steps, n)), np.empty((steps, n))
     alpha, beta, phi = family.alpha, family.beta, family.phi
+    last_start = int(start.max(initial=0))
     for t in range(steps):
         damped = phi * trend
         forecast = level + damped
         error = (y_t[t] - forecast) * m_t[t]
-        started = t >= start
-        level = np.where(started, forecast + alpha * error, level)
-        trend = np.where(started, damped + beta * error, trend)
+        if t < last_start:
+            started = t >= start
+            level = np.where(started, forecast + alpha * error, level)
+            trend = np.where(started, damped + beta * error, trend)
+        else:
+            level = forecast + alpha * error
+            trend = damped + beta * error
         levels[t], trends[t] = level, trend
     return levels.T, trends.T
 
@@ -198,6 +291,7 @@ def _calibrate_rows(
     start: NDArray[np.intp],
     means: FloatArray,
     states: list[tuple[FloatArray, FloatArray, FloatArray]],
+    season: _Season | None,
     allow_trend: NDArray[np.bool_],
     horizon: int,
     out: Calibrated,
@@ -205,6 +299,7 @@ def _calibrate_rows(
 ) -> None:
     """Choose and calibrate a chunk of rows; arrays are step x row x origin."""
     n, steps = values.shape
+    h = horizon
     # Every ORIGIN_STRIDE-th origin, ending at the last one with a full horizon.
     at = np.arange(steps - horizon - 1, -1, -ORIGIN_STRIDE)[::-1]
     if at.size == 0:
@@ -228,8 +323,13 @@ def _calibrate_rows(
     for level, trend, sums in states:
         paths.append(level[None, :, at] + sums.T[:, :, None] * trend[None, :, at])
     paths = _with_combinations(paths)
+    if season is not None:
+        ahead = np.stack([season.profile[:, at + j + 1] for j in range(horizon)])
+        paths.append(season.level[None, :, at] + ahead)
     buffer = np.empty(future.shape)
-    total = np.empty((len(paths), n))
+    # No seasonal candidate: its error stays infinite. Rows without a profile
+    # get NaN paths, hence NaN errors, made infinite below.
+    total = np.full((len(MODELS), n), np.inf)
     for k, candidate in enumerate(paths):
         np.subtract(filled, candidate, out=buffer)
         np.abs(buffer, out=buffer)
@@ -252,30 +352,64 @@ def _calibrate_rows(
         chosen = model == k
         if chosen.any():
             path[:, chosen] = candidate[:, chosen]
-    now = _now_paths(means, states, model, horizon)  # n x h
-    weights = _similarity(values, at)
-    value = now[:, :, None] + _widening(_quantiles(future - path, weights))
-    high = np.fmax.accumulate(future, axis=0) - np.maximum.accumulate(path, axis=0)
-    top = np.maximum.accumulate(now, axis=1)[:, :, None] + _quantiles(high, weights)
-    low = np.fmin.accumulate(future, axis=0) - np.minimum.accumulate(path, axis=0)
-    bottom = np.minimum.accumulate(now, axis=1)[:, :, None] + _quantiles(low, weights)
+    now = _now_paths(means, states, season, model, horizon)  # n x h
+    # One quantile call for every sample set, stacked on the step axis: the
+    # value at each step, the running max and min up to it, and the mean.
+    # The running max and min over the first step are the value there: their
+    # rows start at the second step.
+    samples = np.empty((3 * h - 1, *future.shape[1:]))
+    value_rows, max_rows, min_rows = (
+        slice(0, h),
+        slice(h, 2 * h - 1),
+        slice(2 * h - 1, 3 * h - 2),
+    )
+    np.subtract(future, path, out=samples[value_rows])
+    _running(np.fmax, np.maximum, future, path, samples[max_rows])
+    _running(np.fmin, np.minimum, future, path, samples[min_rows])
+    counts = mask.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.subtract(filled.sum(axis=0) / counts, path.mean(axis=0), out=samples[-1])
+    quantiles = _weighted_quantiles(samples, _similarity(values, at))
+    value = now[:, :, None] + _widening(quantiles[:, value_rows])
+    first = quantiles[:, :1]
+    top = np.maximum.accumulate(now, axis=1)[:, :, None] + np.concatenate(
+        [first, quantiles[:, max_rows]], axis=1
+    )
+    bottom = np.minimum.accumulate(now, axis=1)[:, :, None] + np.concatenate(
+        [first, quantiles[:, min_rows]], axis=1
+    )
     # What holds for the true distributions, restored where sampling broke it:
     # the max up to a step is never below the value there nor below the max up
     # to the step before (each quantile), and the min likewise from above.
     out.value[rows] = value
     out.running_max[rows] = np.maximum.accumulate(np.fmax(top, value), axis=1)
     out.running_min[rows] = np.minimum.accumulate(np.fmin(bottom, value), axis=1)
-    counts = mask.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_error = filled.sum(axis=0) / counts - path.mean(axis=0)
-    out.average[rows] = (
-        now.mean(axis=1)[:, None] + _quantiles(mean_error[None], weights)[:, 0]
-    )
+    out.average[rows] = now.mean(axis=1)[:, None] + quantiles[:, -1]
+
+
+def _running(
+    of_values: np.ufunc,
+    of_path: np.ufunc,
+    future: FloatArray,
+    path: FloatArray,
+    out: FloatArray,
+) -> None:
+    """``out[j - 1]``: the running extreme of the values up to step ``j`` minus
+    the path's, for ``j >= 1`` (``of_values`` ignores NaN: fmax or fmin).
+
+    Step by step: numpy's ``accumulate`` along the first axis is far slower.
+    """
+    seen, ahead = future[0], path[0]
+    for j in range(1, future.shape[0]):
+        seen = of_values(seen, future[j])
+        ahead = of_path(ahead, path[j])
+        np.subtract(seen, ahead, out=out[j - 1])
 
 
 def _now_paths(
     means: FloatArray,
     states: list[tuple[FloatArray, FloatArray, FloatArray]],
+    season: _Season | None,
     model: NDArray[np.intp],
     horizon: int,
 ) -> FloatArray:
@@ -284,6 +418,8 @@ def _now_paths(
     for level, trend, sums in states:
         candidates.append(level[:, -1:] + trend[:, -1:] * sums)
     combined = _with_combinations(candidates)
+    if season is not None:
+        combined.append(season.now)
     chosen: FloatArray = np.stack(combined)[model, np.arange(means.shape[0])]
     return chosen
 
@@ -328,7 +464,7 @@ def _similarity(values: FloatArray, at: NDArray[np.intp]) -> FloatArray:
     """
     observed = ~np.isnan(values)
     filled = np.where(observed, values, np.inf)
-    order = np.argsort(filled, axis=1, kind="stable")
+    order = sort_order(filled)
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(values.shape[1])[None, :], axis=1)
     count = np.maximum(observed.sum(axis=1), 1)[:, None]
@@ -343,34 +479,76 @@ def _similarity(values: FloatArray, at: NDArray[np.intp]) -> FloatArray:
     return weights
 
 
+def sort_order(samples: FloatArray) -> NDArray[np.intp]:
+    """Indices that sort the last axis, ascending, NaN last; ties by index.
+
+    As ``np.argsort(samples, kind="stable")``, except that values closer than
+    ``2**b`` units in the last place (``b`` bits hold the index) keep their
+    index order: the indices ride in the low bits of an order-preserving
+    integer key, so one SIMD sort of plain integers does the work (several
+    times faster than an argsort, which has no such path with NaN present).
+    """
+    length = samples.shape[-1]
+    low = (1 << max(1, (length - 1).bit_length())) - 1
+    keys = (samples + 0.0).view(np.int64)  # + 0.0: -0.0 ties with 0.0
+    # Negative floats order backwards as integers: flip their magnitude bits.
+    keys ^= (keys >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    keys[np.isnan(samples)] = np.iinfo(np.int64).max
+    keys &= ~low
+    keys |= np.arange(length)
+    keys.sort(axis=-1)
+    keys &= low
+    order: NDArray[np.intp] = keys
+    return order
+
+
 def _weighted_quantiles(samples: FloatArray, weights: FloatArray) -> FloatArray:
-    """Weighted ``BAND_LEVELS`` quantiles over the last axis (h x N x O, N x O)."""
-    order = np.argsort(samples, axis=2)  # NaN sorts last
-    ordered = np.take_along_axis(samples, order, axis=2)
-    spread = np.broadcast_to(weights[None, :, :], samples.shape)
-    w = np.take_along_axis(spread, order, axis=2)
-    w = np.where(np.isnan(ordered), 0.0, w)
-    cumulative = np.cumsum(w, axis=2)
-    total = cumulative[:, :, -1:]
-    # Midpoint rule: each sample stands at the middle of its weight.
-    centre = (cumulative - 0.5 * w) / np.where(total > 0, total, 1.0)
-    result = np.empty((*samples.shape[:2], len(BAND_LEVELS)))
-    last = (~np.isnan(ordered)).sum(axis=2) - 1
-    for k, level in enumerate(BAND_LEVELS):
-        above = np.where(np.isnan(ordered), -np.inf, centre) >= level
-        j = np.where(above.any(axis=2), above.argmax(axis=2), last)
-        j = np.clip(j, 0, None)
-        i = np.clip(j - 1, 0, None)
-        c_i = np.take_along_axis(centre, i[:, :, None], axis=2)[:, :, 0]
-        c_j = np.take_along_axis(centre, j[:, :, None], axis=2)[:, :, 0]
-        v_i = np.take_along_axis(ordered, i[:, :, None], axis=2)[:, :, 0]
-        v_j = np.take_along_axis(ordered, j[:, :, None], axis=2)[:, :, 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.clip((level - c_i) / (c_j - c_i), 0.0, 1.0)
-        share = np.where(c_j > c_i, share, 1.0)
-        result[:, :, k] = v_i + share * (v_j - v_i)
-    result[last < 0] = np.nan
-    return np.moveaxis(result, 0, 1)
+    """Weighted ``BAND_LEVELS`` quantiles over the last axis (h x N x O, N x O).
+
+    Each sample stands at the middle of its weight in the sorted order (the
+    midpoint rule); a level between two such centres interpolates linearly
+    between their values, a level outside them takes the end value.
+    """
+    steps, n, o = samples.shape
+    order = sort_order(samples).reshape(steps * n, o)
+    flat = samples.reshape(steps * n, o)
+    row = np.arange(steps * n)
+    count = (~np.isnan(flat)).sum(axis=1)
+    # The weights in sorted order; NaN samples (sorted last) weigh nothing.
+    w = np.take(weights, order + ((row % n) * o)[:, None])
+    cumulative = np.cumsum(w, axis=1)
+    last = (count - 1)[:, None]
+    # The NaN samples, sorted last, are left out of the total: their centres
+    # lie above 1, past every level (and are cut to 1 for the search below).
+    total = np.take_along_axis(cumulative, np.clip(last, 0, None), axis=1)
+    w *= 0.5
+    cumulative -= w
+    centre = cumulative
+    centre /= np.where(total > 0, total, 1.0)
+    # Centres rise along each row, so one search of all rows laid end to end,
+    # row r shifted by 2r, finds each level's place.
+    shift = 2.0 * row
+    shifted = np.minimum(centre, 1.0)
+    shifted += shift[:, None]
+    place = (
+        np.searchsorted(
+            shifted.reshape(-1),
+            (shift[:, None] + LEVELS[None, :]).reshape(-1),
+        ).reshape(steps * n, len(BAND_LEVELS))
+        - (row * o)[:, None]
+    )
+    j = np.clip(np.minimum(place, last), 0, None)
+    i = np.clip(j - 1, 0, None)
+    c_i = np.take_along_axis(centre, i, axis=1)
+    c_j = np.take_along_axis(centre, j, axis=1)
+    v_i = flat[row[:, None], np.take_along_axis(order, i, axis=1)]
+    v_j = flat[row[:, None], np.take_along_axis(order, j, axis=1)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.clip((LEVELS - c_i) / (c_j - c_i), 0.0, 1.0)
+    share = np.where(c_j > c_i, share, 1.0)
+    result = v_i + share * (v_j - v_i)
+    result[count == 0] = np.nan
+    return np.moveaxis(result.reshape(steps, n, len(BAND_LEVELS)), 0, 1)
 
 
 def _quantiles(samples: FloatArray, weights: FloatArray | None = None) -> FloatArray:
