@@ -225,3 +225,20 @@ def test_a_page_picks_up_a_new_value_without_reloading(
         assert watched.problems == []
     finally:
         stop()
+
+
+def test_docs_try_it_out_calls_the_running_api(browser: Any, base_url: str) -> None:
+    watched = Watched(browser.new_context())
+    page = watched.open(f"{base_url}/docs")
+    operation = page.locator("#operations-default-listEtlRuns")
+    operation.locator(".opblock-summary-control").click()
+    # tryItOutEnabled: the operation opens ready to execute (its button says Cancel)
+    assert operation.get_by_role("button", name="Cancel").is_visible()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status")
+    status.wait_for(timeout=10_000)
+    assert status.inner_text().strip() == "200"
+    assert (
+        '"run_id": "run-11"' in operation.locator(".live-responses-table").inner_text()
+    )
+    assert watched.problems == []
