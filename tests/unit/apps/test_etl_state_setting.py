@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sql.etl_state import SqliteEtlState
 from apps.env import ConfigError
 from apps.etl.config import load_etl_config
+from apps.etl.containers import EtlContainer
 
 
 def test_the_default_is_in_the_users_state_folder(
@@ -39,3 +41,22 @@ def test_a_relative_path_is_made_absolute() -> None:
 def test_a_blank_path_is_refused_by_name() -> None:
     with pytest.raises(ConfigError, match="MONITORING_ETL_STATE_PATH"):
         load_etl_config({"MONITORING_ETL_STATE_PATH": "  "})
+
+
+def test_the_container_opens_the_file_and_hands_it_to_the_cycle(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state" / "etl.sqlite"
+    config = load_etl_config({"MONITORING_ETL_STATE_PATH": str(path)})
+    container = EtlContainer(config=config)
+    store = container.state()
+    assert isinstance(store, SqliteEtlState) and store.path == path
+    assert path.is_file()
+    container.shutdown_resources()
+
+
+def test_none_gives_the_cycle_no_store() -> None:
+    config = load_etl_config({"MONITORING_ETL_STATE_PATH": "none"})
+    container = EtlContainer(config=config)
+    assert container.state() is None
+    container.shutdown_resources()
