@@ -5,11 +5,14 @@ these check what the server answers, in milliseconds.
 """
 
 import re
+from pathlib import Path
 
 import attrs
 import pytest
 from falcon import testing
 
+from apps.run.config import load_run_config
+from apps.run.containers import AllInOneContainer
 from monitoring_core.series import SeriesKey
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from tests.support.console_world import AT, ConsoleWorld, window_stats
@@ -211,3 +214,21 @@ def test_an_objective_without_a_forecast_shows_no_prediction() -> None:
     page = testing.TestClient(world.app()).simulate_get("/ui/sla/temps-b")
     assert page.status_code == 200
     assert "probability of a bad slice –, ETA –" in page.text
+
+
+def test_monitoring_run_gives_the_console_its_sla_manager(tmp_path: Path) -> None:
+    config = load_run_config(
+        {
+            "MONITORING_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+            "MONITORING_GRPC_PORT": "0",
+        }
+    )
+    container = AllInOneContainer(config=config)
+    container.init_resources()
+    try:
+        client = testing.TestClient(container.api.app())
+        page = client.simulate_get("/ui").text
+    finally:
+        container.shutdown_resources()
+    assert "No SLA manager runs in this process" not in page
+    assert "SLO state as of the last refresh" in page
