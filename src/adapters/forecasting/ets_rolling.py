@@ -44,6 +44,11 @@ _TREND_ROWS = [MODELS.index(m) for m in TREND_MODELS]
 ORIGIN_STRIDE = 2
 """Every second step is an origin: neighbouring origins share all but one value."""
 
+SEASONAL_MARGIN = 1.25
+"""``seasonal_ses`` is chosen only when its rolling error times this is the
+least: its profile, read from older data, is a guess that can be stale (ADR
+0050; on the public series 1.0 lowered the Brier skill, 1.25 raised it)."""
+
 ROW_CHUNK = 512
 """Rows whose origin-by-step arrays are built at once."""
 
@@ -343,7 +348,9 @@ def _calibrate_rows(
     constant = np.nanmin(values, axis=1) == np.nanmax(values, axis=1)
     mae[:, constant] = np.where(np.arange(len(MODELS)) == 0, 0.0, np.inf)[:, None]
     # Near-ties (float noise) go to the simpler model.
-    model = np.argmin(mae * (1 + 1e-9 * np.arange(len(MODELS)))[:, None], axis=0)
+    penalty = 1 + 1e-9 * np.arange(len(MODELS))
+    penalty[-1] = SEASONAL_MARGIN
+    model = np.argmin(mae * penalty[:, None], axis=0)
     out.model[rows] = model
     out.rolling_mae[rows] = mae[model, np.arange(n)]
     out.origins[rows] = mask.any(axis=0).sum(axis=1)
