@@ -1169,6 +1169,15 @@ def header(run: Run, args: argparse.Namespace) -> str:
         f"{WINDOW_SECONDS} s, target {TARGET}, floor from the history's domain, "
         "past []).",
     ]
+    if "engine_no_season" in run.methods:
+        lines.append(
+            "Seasonal (ADR 0050): the engine also gets each case's coarse history "
+            f"(rows averaged in blocks of period // {SEASONAL_PHASES}, over the "
+            f"history and {SEASONAL_PERIODS} periods before it; a period is a day of "
+            "the source data, so here it is shorter than in production) and may "
+            "choose `seasonal_ses`; `engine_no_season` is the same engine without "
+            "it (as with `--no-seasonal`)."
+        )
     if "baseline" in run.methods:
         lines.append(
             f"Baseline: the same path on `git archive {args.baseline_ref} src`, run in a "
@@ -1196,9 +1205,37 @@ def render(run: Run, args: argparse.Namespace, probes: list[list[str]]) -> str:
         + flat_on_bound(run.methods["engine"], run.cases, *ranges["two"])
         + ".\n",
         series_section(run),
+        seasonal_section(run),
         f"Timings: {timing}.\n",
     ]
     return "\n".join(parts)
+
+
+def seasonal_section(run: Run) -> str:
+    """Per series: how often ``seasonal_ses`` was chosen and what it changed."""
+    if "engine_no_season" not in run.paths:
+        return ""
+    chosen = run.methods["engine"]["seasonal_model"].astype(bool)[run.sc.mask]
+    per = np.bincount(run.sc.series[chosen], minlength=len(run.cases.names))
+    with_s = run.paths["engine"]["ratio"]
+    without = run.paths["engine_no_season"]["ratio"]
+    rows = [
+        [
+            name,
+            str(int(per[i])),
+            fmt(float(with_s[i])),
+            fmt(float(without[i])),
+            fmt(float(with_s[i] / without[i])),
+        ]
+        for i, name in enumerate(run.cases.names)
+    ]
+    head = ["series", "cases with seasonal_ses", "engine / naive"]
+    head += ["engine_no_season / naive", "with / without"]
+    return (
+        "### Seasonal candidate (ADR 0050), per series\n\n"
+        f"`seasonal_ses` chosen in {int(chosen.sum())} of {int(chosen.size)} "
+        "compared cases.\n\n" + table(head, rows)
+    )
 
 
 # --- the run ---
@@ -1353,6 +1390,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 forecast_section(run),
                 window_section(run),
                 *(violation_section(run, tag) for tag in run.violations),
+                seasonal_section(run),
             ]
         )
         write(report, summary, args)
