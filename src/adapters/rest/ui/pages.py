@@ -188,6 +188,7 @@ class Overview:
         if self.pages.sla is not None:
             rows, snapshot = sla_views.overview(self.pages.sla, query, sort)
         windows = [w["window"] for w in rows[0]["windows"]] if rows else []
+        horizons = [r["predicted"].get("horizon") for r in rows]
         self.pages.render(
             req,
             resp,
@@ -195,6 +196,7 @@ class Overview:
             title="SLAs",
             rows=rows,
             windows=windows,
+            horizon=next((h for h in horizons if h), None),
             snapshot=snapshot,
             has_sla=self.pages.sla is not None,
             query=query,
