@@ -284,7 +284,7 @@ def detail(
     return {
         "sla": sla.name,
         "description": sla.description,
-        "status": (state_status(state)),
+        "status": state_status(state),
         "range": format_duration(range_seconds),
         "objectives": objectives,
     }
