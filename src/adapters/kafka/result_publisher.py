@@ -113,7 +113,15 @@ def ensure_topic(
     bootstrap: str, topic: str, partitions: int, timeout_seconds: float = 10.0
 ) -> None:
     """Create the topic if it is missing; an unreachable broker only warns."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # Quiet: a broker that is away makes one warning below, not librdkafka's
+    # twenty lines a second for the whole timeout.
+    admin = AdminClient(
+        watched(
+            {"bootstrap.servers": bootstrap},
+            broker_state("kafka (topic set-up)"),
+            stats=False,
+        )
+    )
     futures = admin.create_topics(
         [NewTopic(topic, partitions, 1)], request_timeout=timeout_seconds
     )
@@ -124,7 +132,8 @@ def ensure_topic(
         if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             log.warning("could not ensure kafka topic %s: %s", topic, exc)
     except Exception as exc:  # a timeout: the broker may come later
-        log.warning("could not ensure kafka topic %s: %s", topic, exc)
+        why = str(exc) or f"no answer within {timeout_seconds:.0f}s"
+        log.warning("could not ensure kafka topic %s: %s", topic, why)
 
 
 POLL_SECONDS = 0.5
