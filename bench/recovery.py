@@ -15,13 +15,14 @@ ports, never the shared ones), then for each variant:
    it again: measures from the database accepting a login to storage's first
    write.
 
-Variants: ``tuned`` is the current code (kafka_publisher, kafka_feed, the
-capped retry), ``static`` the same with a consumer instance id (static
-membership, ``MONITORING_KAFKA_INSTANCE_ID``); ``baseline`` is the code before issue 16's changes, rebuilt
+Variants: ``default`` is the current code (kafka_publisher, kafka_feed, the
+capped retry, static membership as storage has it by default), ``dynamic``
+the same with dynamic membership (``MONITORING_KAFKA_INSTANCE_ID=none``);
+``baseline`` is the code before issue 16's changes, rebuilt
 here from its settings: librdkafka's defaults (reconnect back-off up to 10 s,
 heartbeat 3 s, its own log lines), the retry doubling from 0.5 s to 30 s, and
 consumer errors logged one by one. Results are ratios of the baseline to the
-tuned code, same run, same servers.
+current code, same run, same servers.
 
     .venv/bin/python bench/recovery.py [--write]
 
@@ -31,7 +32,9 @@ Run it alone: it stops and starts its own servers, and takes about 7 minutes.
 import argparse
 import collections
 import contextlib
+import gc
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -44,6 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 from confluent_kafka import Consumer, Producer
@@ -152,7 +156,7 @@ def wait_for(check: Callable[[], bool], timeout: float, every: float = 0.05) -> 
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {check}")
+            return math.inf
         time.sleep(every)
     return time.monotonic()
 
@@ -199,9 +203,10 @@ class LineCounter(logging.Handler):
 
 
 @contextlib.contextmanager
-def stderr_lines() -> Iterator[list[int]]:
-    """Count the lines written to fd 2 (librdkafka's own log) meanwhile."""
-    found = [0]
+def stderr_lines() -> Iterator[list[Any]]:
+    """Count the lines written to fd 2 (librdkafka's own log) meanwhile; the
+    second item is a few of them, their time stamps cut off."""
+    found: list[Any] = [0, []]
     with tempfile.TemporaryFile() as capture:
         saved = os.dup(2)
         os.dup2(capture.fileno(), 2)
@@ -211,7 +216,18 @@ def stderr_lines() -> Iterator[list[int]]:
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
-            found[0] = capture.read().count(b"\n")
+            lines = capture.read().decode(errors="replace").splitlines()
+            found[0] = len(lines)
+            kinds = collections.Counter(_kind(line) for line in lines)
+            found[1] = [f"{n} x {kind}" for kind, n in kinds.most_common(4)]
+
+
+def _kind(line: str) -> str:
+    """``%3|…|FAIL|client#consumer-1|…`` -> ``%3 FAIL client#consumer-1``."""
+    parts = line.split("|")
+    if len(parts) < 4:
+        return line[:40]
+    return f"{parts[0]} {parts[2]} {parts[3]}"
 
 
 @dataclass
@@ -225,6 +241,7 @@ class Outcome:
     db_lines: list[int] = field(default_factory=list)
     kafka_samples: list[str] = field(default_factory=list)
     librdkafka_lines: int = 0
+    librdkafka_kinds: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -289,8 +306,9 @@ def kafka_outage(
     outcome.kafka_deliver = delivered - ready
     outcome.kafka_store = (store.first_after(ready) or ready) - ready
     outcome.librdkafka_lines = librdkafka[0]
+    outcome.librdkafka_kinds = librdkafka[1]
     outcome.kafka_lines = counter.count + librdkafka[0]
-    outcome.kafka_samples = counter.samples
+    outcome.kafka_samples = list(counter.samples)
 
 
 def database_outage(
@@ -327,7 +345,7 @@ def clients(
             publisher = stack.enter_context(
                 kafka_publisher(ports.bootstrap, topic, SystemClock(), 200_000, 10)
             )
-            instance = f"bench-{uuid.uuid4().hex[:6]}" if variant == "static" else None
+            instance = f"bench-{uuid.uuid4().hex[:6]}" if variant == "default" else None
             feed = stack.enter_context(
                 kafka_feed(ports.bootstrap, topic, group, instance, f"{topic}.dl")
             )
@@ -357,8 +375,8 @@ def trial(variant: str, ports: Ports, args: argparse.Namespace) -> Outcome:
         if variant == "baseline":
             ingest._backoff = Backoff(0.5, 30.0)  # the retry before issue 16
         threads = [
-            threading.Thread(target=produce, args=(publisher, stop)),
-            threading.Thread(target=consume, args=(ingest, stop)),
+            threading.Thread(target=produce, args=(publisher, stop), daemon=True),
+            threading.Thread(target=consume, args=(ingest, stop), daemon=True),
         ]
         for t in threads:
             t.start()
@@ -370,6 +388,7 @@ def trial(variant: str, ports: Ports, args: argparse.Namespace) -> Outcome:
         for t in threads:
             t.join(timeout=60)
     logging.getLogger().removeHandler(counter)
+    gc.collect()  # the variant's clients, before the next one's outage
     return outcome
 
 
@@ -414,12 +433,12 @@ def report(outcomes: dict[str, Outcome], args: argparse.Namespace) -> str:
         f'then MariaDB {outages} s. "Back" is when a fresh client gets the broker\'s '
         "metadata, or the database accepts a login. Baseline: the settings before "
         "issue 16 (librdkafka's defaults, retry 0.5 s doubling to 30 s, dynamic "
-        "membership); tuned: the current defaults (dynamic membership); static: the "
-        "same with `MONITORING_KAFKA_INSTANCE_ID` set.",
+        "membership); default: the current defaults (static membership); dynamic: "
+        "the same with `MONITORING_KAFKA_INSTANCE_ID=none`.",
         "",
         "| measure | "
         + " | ".join(outcomes)
-        + " | baseline / tuned | baseline / static |",
+        + " | baseline / default | baseline / dynamic |",
         "|---|" + "---|" * (len(outcomes) + 2),
     ]
 
@@ -427,8 +446,8 @@ def report(outcomes: dict[str, Outcome], args: argparse.Namespace) -> str:
         cells = " | ".join(f"{v:.2f} {unit}" for v in values.values())
         b = values["baseline"]
         lines.append(
-            f"| {label} | {cells} | {ratio(b, values['tuned'])} | "
-            f"{ratio(b, values['static'])} |"
+            f"| {label} | {cells} | {ratio(b, values['default'])} | "
+            f"{ratio(b, values['dynamic'])} |"
         )
 
     row(
@@ -454,17 +473,18 @@ def report(outcomes: dict[str, Outcome], args: argparse.Namespace) -> str:
         "Log lines during the Kafka outage: "
         + "; ".join(
             f"{k} {o.kafka_lines} in {o.kafka_outage:.0f} s "
-            f"({o.librdkafka_lines} of librdkafka's own)"
+            f"({o.librdkafka_lines} of librdkafka's own: "
+            f"{', '.join(o.librdkafka_kinds) or 'none'})"
             for k, o in outcomes.items()
         )
         + ". During each database outage: "
         + "; ".join(f"{k} {o.db_lines}" for k, o in outcomes.items())
         + " (baseline's storage already logged through the new state tracker).",
         "",
-        "The tuned code's lines during the Kafka outage:",
+        "The current code's lines during the Kafka outage (default variant):",
         "",
     ]
-    counted = collections.Counter(outcomes["tuned"].kafka_samples)
+    counted = collections.Counter(outcomes["default"].kafka_samples)
     lines += [f"- {n} x `{text}`" for text, n in counted.most_common()]
     return "\n".join(lines) + "\n"
 
@@ -485,6 +505,11 @@ def main() -> None:
         "--folder", type=Path, default=Path("/tmp/monitoring-recovery-bench")
     )
     parser.add_argument("--keep", action="store_true", help="leave the servers up")
+    parser.add_argument(
+        "--variants",
+        type=lambda text: text.split(","),
+        default=["baseline", "dynamic", "default"],
+    )
     parser.add_argument("--write", action="store_true", help="append to RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
@@ -493,7 +518,7 @@ def main() -> None:
     try:
         migrate.upgrade(ports.database)
         outcomes: dict[str, Outcome] = {}
-        for variant in ("baseline", "tuned", "static"):
+        for variant in args.variants:
             print(f"--- {variant}", flush=True)
             outcomes[variant] = trial(variant, ports, args)
             print(outcomes[variant], flush=True)
