@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from monitoring_core.errors import MonitoringError
+from monitoring_core.errors import MonitoringError, SlaNotFound
 from monitoring_core.ports import Clock, ForecastLookup, PredictionLog
 from monitoring_core.prediction_scores import (
     PredictionRecord,
@@ -121,13 +121,43 @@ class PredictionService:
             SlaNotFound: no such SLA.
             SourceUnavailable, StoreUnavailable: a dependency is down.
         """
+        report = self._report(name, horizon_seconds, None)
+        self._record(report.sla.name, report.objectives)
+        return report
+
+    def preview(
+        self,
+        name: str,
+        horizon_seconds: int = DEFAULT_HORIZON,
+        *,
+        objective: int | None = None,
+    ) -> SlaReport:
+        """What ``predict`` would say now, without recording it in the ledger.
+
+        For readers that look often (the web console): recording every look
+        would fill the ledger and weigh the scores toward what was viewed.
+
+        Args:
+            name: the SLA.
+            horizon_seconds: the prediction horizon.
+            objective: only this objective's index (None: every objective).
+
+        Raises:
+            SlaNotFound: no such SLA, or no objective ``objective``.
+            SourceUnavailable, StoreUnavailable: a dependency is down.
+        """
+        return self._report(name, horizon_seconds, objective)
+
+    def _report(self, name: str, horizon: int, only: int | None) -> SlaReport:
         sla = self._definitions.get(name)
+        if only is not None and not 0 <= only < len(sla.objectives):
+            raise SlaNotFound(name)
         now = self._clock.now()
         objectives = tuple(
-            self._predict_objective(index, objective, now, horizon_seconds)
+            self._predict_objective(index, objective, now, horizon)
             for index, objective in enumerate(sla.objectives)
+            if only is None or index == only
         )
-        self._record(sla.name, objectives)
         return SlaReport(sla=sla, at=now, objectives=objectives)
 
     def _predict_objective(

@@ -4,8 +4,10 @@ The browser suite (tests/browser) checks rendering, charts and accessibility;
 these check what the server answers, in milliseconds.
 """
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -16,7 +18,7 @@ from apps.run.containers import AllInOneContainer
 from monitoring_core.series import SeriesKey
 from monitoring_core.sla import ObjectiveDraft, SlaDraft
 from tests.support.console_world import AT, ConsoleWorld, window_stats
-from tests.support.sla_state_world import A
+from tests.support.sla_state_world import A, B, draft
 
 TOKEN = "s3cret-token"
 
@@ -232,3 +234,49 @@ def test_monitoring_run_gives_the_console_its_sla_manager(tmp_path: Path) -> Non
         container.shutdown_resources()
     assert "No SLA manager runs in this process" not in page
     assert "SLO state as of the last refresh" in page
+
+
+def _page_data(text: str) -> Any:
+    found = re.search(
+        r'<script type="application/json" id="page-data">(.*?)</script>', text, re.S
+    )
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_the_burn_down_continues_with_the_predicted_budget_unrecorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = ConsoleWorld()
+    recorded: list[object] = []
+    monkeypatch.setattr(world.log, "record", recorded.append)
+    client = testing.TestClient(world.app())
+    page = client.simulate_get("/ui/sla/temps/budget", params={"objective": "0"})
+    assert page.status_code == 200
+    data = _page_data(page.text)
+    charted = {s["series"]["id"]: s for s in data["series"]}
+    preview = world.services.predictions.preview("temps", objective=0)
+    [prediction] = [s.prediction for s in preview.objectives[0].series if s.series == A]
+    assert prediction is not None and prediction.slices
+    continued = charted[A.id]["predicted"]
+    assert continued["t"] == [s.end for s in prediction.slices]
+    assert continued["budget"] == [
+        s.projected_budget_remaining for s in prediction.slices
+    ]
+    # Far above the range from now on: the budget runs out within the horizon.
+    assert continued["budget"][-1] < continued["budget"][0]
+    assert continued["breach_at"] is not None
+    assert charted[B.id]["predicted"] is None  # no forecast of B
+    client.simulate_get("/ui/sla/temps")
+    assert recorded == []  # neither page recorded a prediction
+
+
+def test_an_sla_not_yet_in_the_snapshot_shows_its_previewed_prediction() -> None:
+    world = ConsoleWorld()
+    world.services.definitions.apply(draft("temps-new"))  # not refreshed since
+    page = testing.TestClient(world.app()).simulate_get("/ui/sla/temps-new")
+    assert page.status_code == 200
+    [objective] = _page_data(page.text)["objectives"]
+    assert objective["status"] is None
+    assert objective["predicted"]["probability"] is not None
+    assert objective["predicted"]["probability"] > 0.5

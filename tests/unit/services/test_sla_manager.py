@@ -235,3 +235,17 @@ def test_predictions_are_recorded_and_scored_once_due(world: World) -> None:
     # about 0.95 ** 4 = 0.81 of the slices for a calibrated forecast.
     assert calm_score.interval_coverage is not None
     assert calm_score.interval_coverage >= 0.6
+
+
+def test_a_preview_predicts_the_same_without_recording(world: World) -> None:
+    predicted = world.forecast_at(CROSSING - 5 * 60)  # records one per series
+    made = world.clock.now()
+    preview = world.manager.predictions.preview("disks", 600)
+    assert preview == predicted
+    only = world.manager.predictions.preview("disks", 600, objective=1)
+    assert [o.index for o in only.objectives] == [1]
+    assert only.objectives[0] == predicted.objectives[1]
+    recorded = world.predictions.between("disks", made, made + timedelta(hours=1))
+    assert len(recorded) == 2  # the two of predict, none of the previews
+    with pytest.raises(SlaNotFound):
+        world.manager.predictions.preview("disks", 600, objective=2)

@@ -22,7 +22,10 @@ from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.prediction_scores import PredictionScore
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import SlaJudgement, aligned_end
-from monitoring_core.services.sla_predictions import PredictionService
+from monitoring_core.services.sla_predictions import (
+    DEFAULT_HORIZON,
+    PredictionService,
+)
 from monitoring_core.services.sla_state import (
     ObjectiveState,
     PredictedFigures,
@@ -31,9 +34,13 @@ from monitoring_core.services.sla_state import (
     StateSnapshot,
     WindowFigures,
 )
-from monitoring_core.services.sla_state_figures import worst_predicted, worst_window
+from monitoring_core.services.sla_state_figures import (
+    predicted_figures,
+    worst_predicted,
+    worst_window,
+)
 from monitoring_core.sla import Objective, Sla
-from monitoring_core.slo import Status, worst_status
+from monitoring_core.slo import Prediction, Status, worst_status
 
 MAX_CHARTED_SERIES = 5
 """Series charted per objective on the detail page; the table lists them all."""
@@ -261,6 +268,7 @@ def detail(
         asked.append((objective, end - -(-range_seconds // step) * step, end))
     sliced = use_cases.judgement.sliced_all(asked)
     scores = dict(use_cases.predictions.score(name))
+    previewed = {} if state is not None else _previewed(use_cases, name)
     objectives = []
     for index, (objective, found) in enumerate(
         zip(sla.objectives, sliced, strict=True)
@@ -272,7 +280,9 @@ def detail(
                 "describe": objective.describe(),
                 "status": own.status.value if own else None,
                 "windows": [window_cells(w) for w in own.windows] if own else [],
-                "predicted": predicted_cells(own.predicted if own else None),
+                "predicted": predicted_cells(
+                    own.predicted if own else previewed.get(index)
+                ),
                 "series_count": len(found),
                 "charts": [
                     _series_chart(objective, pair, queries, use_cases)
@@ -288,6 +298,28 @@ def detail(
         "range": format_duration(range_seconds),
         "objectives": objectives,
     }
+
+
+def _previewed(use_cases: SlaUseCases, name: str) -> dict[int, PredictedFigures]:
+    """Each objective's predicted figures when the snapshot lacks the SLA.
+
+    A ``preview``: the page is looked at often, and only the SLA manager's own
+    refresh records predictions in the ledger.
+    """
+    report = use_cases.predictions.preview(name, DEFAULT_HORIZON)
+    now = report.at.timestamp()
+    found = {}
+    for o in report.objectives:
+        worst = worst_predicted(
+            [
+                predicted_figures(s.prediction, o.horizon_seconds, now)
+                for s in o.series
+                if s.prediction is not None
+            ]
+        )
+        if worst is not None:
+            found[o.index] = worst
+    return found
 
 
 def state_status(state: SlaState | None) -> str | None:
@@ -330,12 +362,16 @@ def burn_down(
     [sliced] = use_cases.judgement.sliced_all([(objective, start, end)])
     stride = max(1, -(-shown // BURN_POINTS))
     ends = list(range(count + shown % stride, count + shown + 1, stride))
+    horizon = _horizon(use_cases, name, index)
+    preview = use_cases.predictions.preview(name, horizon, objective=index)
+    predicted = {s.series: s.prediction for o in preview.objectives for s in o.series}
     return {
         "sla": sla.name,
         "objective": index,
         "describe": objective.describe(),
         "window": format_duration(window),
         "range": format_duration(range_seconds),
+        "horizon": format_duration(horizon),
         "series": [
             {
                 "series": series_ref(key),
@@ -349,7 +385,29 @@ def burn_down(
                     for i in ends
                     if i <= len(slices)
                 ],
+                "predicted": _continuation(predicted.get(key)),
             }
             for key, slices in sliced[:MAX_CHARTED_SERIES]
         ],
+    }
+
+
+def _horizon(use_cases: SlaUseCases, name: str, index: int) -> int:
+    """The horizon the SLA manager predicts over (its last snapshot's)."""
+    for state in use_cases.state.snapshot.slas:
+        if state.sla == name:
+            for own in state.objectives:
+                if own.objective == str(index) and own.predicted is not None:
+                    return own.predicted.horizon_seconds
+    return DEFAULT_HORIZON
+
+
+def _continuation(prediction: Prediction | None) -> dict[str, Any] | None:
+    """The projected budget remaining at the end of each predicted slice."""
+    if prediction is None:
+        return None
+    return {
+        "t": [s.end for s in prediction.slices],
+        "budget": [number(s.projected_budget_remaining) for s in prediction.slices],
+        "breach_at": prediction.breach_at,
     }

@@ -137,10 +137,18 @@
       const columns = data.series.map(function (s) {
         return s.t.map(function (t, i) { return [t, num(s.budget[i])]; });
       });
-      const series = [{}].concat(data.series.map(function (s, i) {
+      const names = data.series.map(function (s) {
         const labels = Object.keys(s.series.labels).sort().map(function (k) { return k + "=" + s.series.labels[k]; });
-        return line(s.series.name + "{" + labels.join(",") + "}", COLORS[i % COLORS.length]);
-      }));
+        return s.series.name + "{" + labels.join(",") + "}";
+      });
+      const series = [{}].concat(names.map(function (n, i) { return line(n, COLORS[i % COLORS.length]); }));
+      // The predicted continuation: dashed, in the series' colour.
+      data.series.forEach(function (s, i) {
+        if (!s.predicted) return;
+        xs.push(s.predicted.t);
+        columns.push(s.predicted.t.map(function (t, k) { return [t, num(s.predicted.budget[k])]; }));
+        series.push(line(names[i] + " predicted", COLORS[i % COLORS.length], { dash: [6, 4] }));
+      });
       draw(el, { series: series }, aligned(xs, columns));
     },
     history: function (el, data) {
