@@ -212,6 +212,12 @@ class ResultQueries(Protocol):
         """The newest forecast score of a series."""
         ...
 
+    def forecast_scores_between(
+        self, series_id: str, start: datetime, end: datetime
+    ) -> list[ForecastScore]:
+        """Scores of the forecasts made in ``[start, end]``, oldest first."""
+        ...
+
     def etl_runs(self, limit: int) -> list[EtlRun]:
         """The most recent ETL runs, newest first."""
         ...

@@ -124,6 +124,9 @@ def test_series_charts_show_what_the_rest_api_answers(
     assert len(history["points"]) == 73
     assert history == _rest(base_url, f"{v1}/values/history{query}")
     assert data["forecast"] == _rest(base_url, f"{v1}/forecast")
+    scores = data["scores"]
+    assert [s["mae"] for s in scores["scores"]] == [3.5, 2.5, 1.5]
+    assert scores == _rest(base_url, f"{v1}/forecast/scores{query}")
     assert data["metadata"] == _rest(base_url, f"{v1}/metadata")
     assert data["values"] == _rest(base_url, f"{v1}/values")
     assert data["series"] == _rest(base_url, v1)

@@ -307,6 +307,18 @@ class ResultStoreContract:
         )
         assert store.window_stats_between(KEY.id, at(5), at(9)) == []
 
+    def test_forecast_scores_between_include_both_bounds_oldest_first(
+        self, store: Store
+    ) -> None:
+        store.write([score(KEY, m) for m in (4, 0, 3, 1, 2)] + [score(key(7), 2)])
+        found = store.forecast_scores_between(KEY.id, at(1), at(3))
+        assert [s.forecast_made_at for s in found] == [at(1), at(2), at(3)]
+        assert all(
+            same(s, score(KEY, m)) for s, m in zip(found, (1, 2, 3), strict=True)
+        )
+        assert store.forecast_scores_between(KEY.id, at(5), at(9)) == []
+        assert store.forecast_scores_between("unknown", at(-9), at(9)) == []
+
     def test_list_series_pages_visit_every_series_once_in_id_order(
         self, store: Store
     ) -> None:

@@ -93,18 +93,19 @@ class ConsoleWorld(StateWorld):
                 seasonality=Seasonality(period_seconds=3600, strength=0.7),
             )
         )
-        results.append(
+        results += [  # the latest, and two older ones for the score history
             ForecastScore(
                 series=A,
-                forecast_made_at=AT - timedelta(minutes=20),
-                scored_at=AT - timedelta(minutes=5),
+                forecast_made_at=AT - timedelta(minutes=20 + 60 * k),
+                scored_at=AT - timedelta(minutes=5 + 60 * k),
                 model="test",
                 points_compared=10,
-                mae=1.5,
+                mae=1.5 + k,
                 coverage_80=0.8,
                 coverage_95=0.9,
             )
-        )
+            for k in (2, 1, 0)
+        ]
         results += [
             etl_run(n, AT - timedelta(minutes=2 * (12 - n)), 500 + n) for n in range(12)
         ]

@@ -234,6 +234,15 @@ class InMemoryResultStore(ResultStore, ResultQueries):
         found: ForecastScore | None = self._latest("scores", series_id)
         return found
 
+    def forecast_scores_between(
+        self, series_id: str, start: datetime, end: datetime
+    ) -> list[ForecastScore]:
+        """See ``ResultQueries``."""
+        low, high = _ms(start), _ms(end)
+        with self._open():
+            times = self._history["scores"].get(series_id) or {}
+            return [times[at] for at in sorted(times) if low <= at <= high]
+
     def etl_runs(self, limit: int) -> list[EtlRun]:
         """See ``ResultQueries``: newest first."""
         with self._open():

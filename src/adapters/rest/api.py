@@ -116,6 +116,7 @@ def _add_v1(
         ("/v1/series/{id}/metadata", resources.Metadata),
         ("/v1/series/{id}/values", resources.Values),
         ("/v1/series/{id}/forecast", resources.ForecastResource),
+        ("/v1/series/{id}/forecast/scores", resources.ScoreHistory),
     ):
         _route(app, path, resource(queries, clock, fresh))
     history = resources.History(queries, clock, fresh, windows=windows)

@@ -144,6 +144,12 @@ _PATHS = {
         [_ID],
         "401 404 503",
     ),
+    "/v1/series/{id}/forecast/scores": _operation(
+        "getScoreHistory: scores of the forecasts made over at most 7 days",
+        "ScoreHistory",
+        _HISTORY[:3],
+        "400 401 404 503",
+    ),
     "/v1/etl/runs": _operation(
         "listEtlRuns: recent ETL cycles", "EtlRuns", [_limit(20, 500)], "400 401 503"
     ),

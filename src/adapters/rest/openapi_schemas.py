@@ -147,6 +147,13 @@ SCHEMAS: dict[str, Schema] = {
         forecast=nullable(ref("Forecast")),
         score=nullable(ref("ForecastScore")),
     ),
+    "ScoreHistory": obj(
+        series=ref("SeriesRef"),
+        kind=KIND,
+        value_kind=VALUE_KIND,
+        **{"from": TIME, "to": TIME},
+        scores={"type": "array", "items": ref("ForecastScore")},
+    ),
     "Forecast": obj(
         made_at=TIME,
         step_seconds=INTEGER,

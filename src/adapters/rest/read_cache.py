@@ -99,6 +99,12 @@ class CachedQueries(ResultQueries):
         """Not cached; see ``ResultQueries``."""
         return self._queries.list_series(name, after_id, limit)
 
+    def forecast_scores_between(
+        self, series_id: str, start: datetime, end: datetime
+    ) -> list[ForecastScore]:
+        """Not cached; see ``ResultQueries``."""
+        return self._queries.forecast_scores_between(series_id, start, end)
+
     def window_stats_between(
         self, series_id: str, start: datetime, end: datetime
     ) -> list[SeriesWindowStats]:

@@ -121,6 +121,26 @@ def forecast(
     }
 
 
+def score_history(
+    record: SeriesRecord,
+    found: Sequence[ForecastScore],
+    span: tuple[datetime, datetime],
+) -> dict[str, Any]:
+    """Scores of the forecasts made in the span, oldest first."""
+    scores = []
+    for score in found:
+        scored = _converter.unstructure(score)
+        scored.pop("series")
+        scores.append(scored)
+    return {
+        "series": series_ref(record.key),
+        **_kinds(record.key, record.kind),
+        "from": rfc3339(span[0]),
+        "to": rfc3339(span[1]),
+        "scores": scores,
+    }
+
+
 def runs(found: Sequence[EtlRun]) -> dict[str, Any]:
     """Recent ETL cycles, newest first, with per-step seconds."""
     return {

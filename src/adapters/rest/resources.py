@@ -162,6 +162,18 @@ class ForecastResource(_SeriesResource):
         send_json(req, resp, body, MAX_AGE)
 
 
+class ScoreHistory(_SeriesResource):
+    """``GET /v1/series/{id}/forecast/scores?from=&to=``: past forecast scores."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        span = params.span(req, self._clock.now(), HISTORY_DEFAULT, HISTORY_LONGEST)
+        queries = self._reads(req)
+        record = self._series(queries, id)
+        found = queries.forecast_scores_between(id, *span)
+        body = representation.score_history(record, found, span)
+        send_json(req, resp, body, MAX_AGE)
+
+
 class EtlRuns(_SeriesResource):
     """``GET /v1/etl/runs?limit=``."""
 

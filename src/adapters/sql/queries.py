@@ -56,6 +56,13 @@ def _stats_between() -> Query:
     return query.order_by(at, _stats.c.window_seconds)
 
 
+def _scores_between() -> Query:
+    scores = tables.forecast_scores
+    made = scores.c.forecast_made_at
+    span = made.between(sa.bindparam(START), sa.bindparam(END))
+    return _with_key(scores).where(scores.c.series_id == _id, span).order_by(made)
+
+
 def _latest(table: sa.Table, time: sa.Column[int]) -> Query:
     query = _with_key(table).where(table.c.series_id == _id)
     return query.order_by(time.desc()).limit(1)
@@ -82,6 +89,8 @@ LATEST_WINDOW_STATS = _latest_stats()
 """The ``window_stats`` rows of the newest evaluation of ``SERIES_ID``."""
 WINDOW_STATS_BETWEEN = _stats_between()
 """The ``window_stats`` rows of ``SERIES_ID`` from ``START`` to ``END``."""
+SCORES_BETWEEN = _scores_between()
+"""The ``forecast_scores`` rows of ``SERIES_ID`` made from ``START`` to ``END``."""
 LATEST = {
     tables.series_metadata: _latest(
         tables.series_metadata, tables.series_metadata.c.computed_at

@@ -135,6 +135,15 @@ class SqlResultStore(ResultStore, ResultQueries):
         found = self._latest(tables.forecast_scores, series_id)
         return None if found is None else records.row_to_score(*found)
 
+    def forecast_scores_between(
+        self, series_id: str, start: datetime, end: datetime
+    ) -> list[ForecastScore]:
+        """See ``ResultQueries``."""
+        span = {queries.START: to_ms(start), queries.END: to_ms(end)}
+        query, bound = queries.SCORES_BETWEEN, {_ID: series_id, **span}
+        rows = self._rows("forecast scores", query, bound)
+        return [records.row_to_score(_key(r), r) for r in rows]
+
     def _latest(self, table: sa.Table, series_id: str) -> tuple[SeriesKey, _Row] | None:
         rows = self._rows(table.name, queries.LATEST[table], {_ID: series_id})
         return (_key(rows[0]), rows[0]) if rows else None

@@ -1,5 +1,7 @@
 """Values, history, metadata, forecast and ETL runs of stored results."""
 
+from datetime import timedelta
+
 import attrs
 import pytest
 from falcon import testing
@@ -191,8 +193,39 @@ def test_etl_runs_with_step_times(client: testing.TestClient) -> None:
     assert run["seconds"] == 0.0
 
 
+def test_score_history_lists_the_scores_of_forecasts_made_in_the_span(
+    store: InMemoryResultStore, client: testing.TestClient, key_id: str
+) -> None:
+    made = [factories.NOW - timedelta(hours=h) for h in (30, 5, 2)]
+    store.write(
+        [
+            attrs.evolve(
+                factories.score(), forecast_made_at=m, scored_at=m, mae=float(i)
+            )
+            for i, m in enumerate(made)
+        ]
+    )
+    path = f"/v1/series/{key_id}/forecast/scores"
+    body = client.simulate_get(path).json  # the last day by default
+    assert body["series"] == REF
+    assert body["from"] == "2026-11-25T12:00:07.000Z"
+    assert [s["forecast_made_at"] for s in body["scores"]] == [
+        "2026-11-26T07:00:00.000Z",
+        "2026-11-26T10:00:00.000Z",
+        "2026-11-26T12:00:00.000Z",
+    ]
+    assert [s["mae"] for s in body["scores"]] == [1.0, 2.0, 0.5]
+    assert "series" not in body["scores"][0]
+    narrow = {"from": "2026-11-26T09:00:00Z", "to": "2026-11-26T11:00:00Z"}
+    only = client.simulate_get(path, params=narrow).json["scores"]
+    assert [s["mae"] for s in only] == [2.0]
+    bad = client.simulate_get(path, params={"from": "yesterday"})
+    assert bad.status_code == 400 and bad.json["parameter"] == "from"
+
+
 @pytest.mark.parametrize(
-    "path", ["", "/metadata", "/values", "/values/history", "/forecast"]
+    "path",
+    ["", "/metadata", "/values", "/values/history", "/forecast", "/forecast/scores"],
 )
 @pytest.mark.parametrize("series_id", ["0123456789abcdef", "nonsense"])
 def test_unknown_series_is_a_404_problem(

@@ -31,7 +31,8 @@ def listing(queries: ResultQueries, selectors: list[Selector]) -> dict[str, Any]
 def series_page(
     queries: ResultQueries, series_id: str, now: datetime, range_seconds: int
 ) -> dict[str, Any]:
-    """The bodies of the series' values, history, metadata and forecast routes.
+    """The bodies of the series' values, history, metadata, forecast and
+    forecast score history routes.
 
     Raises:
         UnknownSeries: no series has this id.
@@ -54,6 +55,9 @@ def series_page(
             record,
             queries.latest_forecast(series_id),
             queries.latest_forecast_score(series_id),
+        ),
+        "scores": representation.score_history(
+            record, queries.forecast_scores_between(series_id, *span), span
         ),
         "range": format_duration(range_seconds),
     }

@@ -177,6 +177,11 @@
       const bands = f ? [{ series: [f, f + 4], fill: "rgba(148,103,189,0.12)" }, { series: [f + 1, f + 3], fill: "rgba(148,103,189,0.22)" }] : [];
       draw(el, { series: series, bands: bands }, aligned(xs, columns));
     },
+    scores: function (el, data) {
+      const scores = data.scores.scores;
+      const x = scores.map(function (s) { return unix(s.forecast_made_at); });
+      draw(el, { series: [{}, line("MAE", COLORS[1])] }, [x, scores.map(function (s) { return num(s.mae); })]);
+    },
     acf: function (el, data) {
       const acf = data.metadata.metadata.acf.map(num);
       const lags = acf.map(function (_, i) { return i; });
