@@ -87,6 +87,32 @@ def _serious(page: Any, known: set[str]) -> list[str]:
     ]
 
 
+WIDEST = "document.documentElement.scrollWidth"
+
+
+def test_on_a_narrow_screen_the_overview_table_scrolls_in_its_box(
+    browser: Any, base_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 700, "height": 900})
+    try:
+        page = Watched(context).open(base_url + "/ui")
+        assert page.evaluate(WIDEST) <= 700
+        box = page.query_selector(".scroll:has(#slas)")
+        assert box is not None
+        widths = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
+        assert widths[0] > widths[1]  # the table is wider: it scrolls, not cut
+        box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+        last = page.query_selector("#slas thead th:last-child")
+        assert last is not None and last.is_visible()
+        seen = last.evaluate(
+            "e => { const r = e.getBoundingClientRect();"
+            " return r.right <= window.innerWidth + 1; }"
+        )
+        assert seen
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_is_clean_accessible_and_photographed(
     browser: Any, base_url: str, scheme: str
@@ -105,6 +131,8 @@ def test_every_page_is_clean_accessible_and_photographed(
                 assert chart.query_selector("canvas") is not None, name
             if name in ("sla", "budget", "series", "etl"):
                 assert charts, f"{name} draws no chart"
+            # Nothing is wider than the page: wide tables scroll in their box.
+            assert page.evaluate(WIDEST) <= 1280, name
             assert _serious(page, UPSTREAM.get(path, set())) == [], (name, scheme)
             page.screenshot(path=str(SHOTS / f"{name}-{scheme}.png"), full_page=True)
             assert watched.problems == [], (name, scheme)
