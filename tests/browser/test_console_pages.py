@@ -264,7 +264,10 @@ def test_docs_try_it_out_calls_the_running_api(browser: Any, base_url: str) -> N
     operation = page.locator("#operations-default-listEtlRuns")
     operation.locator(".opblock-summary-control").click()
     # tryItOutEnabled: the operation opens ready to execute (its button says Cancel)
-    assert operation.get_by_role("button", name="Cancel").is_visible()
+    # (waited for: Swagger UI renders the opened operation after the click)
+    operation.get_by_role("button", name="Cancel").wait_for(
+        state="visible", timeout=10_000
+    )
     operation.get_by_role("button", name="Execute").click()
     status = operation.locator(".live-responses-table tbody .response-col_status")
     status.wait_for(timeout=10_000)
