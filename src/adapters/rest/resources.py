@@ -55,7 +55,7 @@ def _selected(record: SeriesRecord, selectors: list[Selector]) -> bool:
     return not selectors or any(s.matches(key.name, key.label_map) for s in selectors)
 
 
-def _scan(
+def scan_series(
     queries: ResultQueries,
     selectors: list[Selector],
     name: str | None,
@@ -85,7 +85,7 @@ class SeriesList(_SeriesResource):
         limit = params.integer(req, "limit", 100, MAX_PAGE)
         selectors, after = params.selectors(req), params.cursor(req)
         name = _store_name(req.get_param("name"), selectors)
-        chosen, after = _scan(self._queries, selectors, name, after, limit)
+        chosen, after = scan_series(self._queries, selectors, name, after, limit)
         cursor = None if after is None else params.encode_cursor(after)
         send_json(req, resp, representation.page(chosen, cursor), MAX_AGE)
 

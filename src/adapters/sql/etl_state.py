@@ -29,7 +29,7 @@ from adapters.sql.engine import describe, make_engine, translated
 from monitoring_core.errors import StoreUnavailable
 from monitoring_core.forecasts import Band, Forecast, ForecastPoint
 from monitoring_core.ports import EtlStateStore, ForecastKey
-from monitoring_core.selectors import Matcher, MatchOp, Selector
+from monitoring_core.selectors import Selector, parse_selector
 from monitoring_core.series import MetricKind, SeriesKey
 
 log = logging.getLogger(__name__)
@@ -183,16 +183,12 @@ def _forecast(row: Row[Any]) -> Forecast:
 
 
 def _selector_json(selectors: Sequence[Selector]) -> str:
-    return json.dumps(
-        [[[m.label, m.op.value, m.value] for m in s.matchers] for s in selectors]
-    )
+    """The selectors as a JSON list of their PromQL text."""
+    return json.dumps([s.to_promql() for s in selectors])
 
 
 def _selectors(text: str) -> list[Selector]:
-    return [
-        Selector(tuple(Matcher(label, MatchOp(op), value) for label, op, value in s))
-        for s in json.loads(text)
-    ]
+    return [parse_selector(promql) for promql in json.loads(text)]
 
 
 class SqliteEtlState(EtlStateStore):

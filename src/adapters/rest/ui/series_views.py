@@ -11,7 +11,7 @@ from typing import Any
 from adapters.rest import representation
 from adapters.rest.errors import UnknownSeries
 from adapters.rest.params import SERIES_ID, encode_cursor
-from adapters.rest.resources import _scan
+from adapters.rest.resources import scan_series
 from monitoring_core.durations import format_duration
 from monitoring_core.ports import ResultQueries
 from monitoring_core.selectors import Selector
@@ -24,7 +24,7 @@ def listing(queries: ResultQueries, selectors: list[Selector]) -> dict[str, Any]
     """``GET /v1/series?match[]=…&limit=200``'s body."""
     names = {s.metric_name for s in selectors}
     name = names.pop() if len(names) == 1 else None
-    chosen, after = _scan(queries, selectors, name, None, LISTED)
+    chosen, after = scan_series(queries, selectors, name, None, LISTED)
     return representation.page(chosen, None if after is None else encode_cursor(after))
 
 
