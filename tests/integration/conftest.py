@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import dataset
+from tests.support.processes import Service
 from tests.support.prometheus import backfill, private_prometheus
 from tests.support.servers import server
 
@@ -49,3 +50,12 @@ def kafka_topic() -> str:
 def repo_root() -> Path:
     """The checkout's root folder."""
     return Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def services() -> Iterator[list[Service]]:
+    """Every process a test starts; killed at teardown whatever happened."""
+    started: list[Service] = []
+    yield started
+    for service in started:
+        service.kill()

@@ -38,14 +38,6 @@ def prometheus_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
-
-
 def _env(prometheus: str, kafka: str, topic: str, state: Path) -> dict[str, str]:
     return {
         "MONITORING_PROMETHEUS_URL": prometheus,

@@ -180,15 +180,6 @@ def _kill(service: Service) -> None:
 
 
 @pytest.fixture
-def services() -> Iterator[list[Service]]:
-    """Every process a test starts; killed at teardown whatever happened."""
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
-
-
-@pytest.fixture
 def topics() -> Iterator[list[Topic]]:
     """Every topic a test reads; dropped at teardown."""
     opened: list[Topic] = []
