@@ -1,6 +1,7 @@
 """Ports: what the core needs from the outside world, named by role."""
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -465,4 +466,40 @@ class EtlStateStore(Protocol):
         Raises:
             StoreUnavailable: the state could not be written; it is unchanged.
         """
+        ...
+
+
+class ShardLease(Protocol):
+    """The shards this ETL worker analyses, and their claims (ADR 0055).
+
+    A shard is analysed at most once per cycle window, whichever worker owns
+    it: a worker claims its shards for a window before analysing them, and
+    publishes a shard's results only while it still owns it.
+    """
+
+    @property
+    def worker(self) -> str:
+        """This worker's name (its instance id)."""
+        ...
+
+    def owned(self) -> frozenset[int]:
+        """The shards this worker owns now (none before it has joined)."""
+        ...
+
+    def claim(self, window: int) -> frozenset[int]:
+        """Claim, for cycle window ``window``, the owned shards that no worker
+        has claimed for it (or a later one) yet; returns those claimed."""
+        ...
+
+    def publishing(
+        self, claimed: frozenset[int]
+    ) -> AbstractContextManager[frozenset[int]]:
+        """Enter to get the claimed shards this worker still owns; none of
+        them is taken from it until the block ends. Claims of shards taken
+        away since ``claim`` were handed back with them."""
+        ...
+
+    def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:
+        """Record that ``shards`` were analysed for ``window``, ending at ``at``
+        (called inside ``publishing``)."""
         ...

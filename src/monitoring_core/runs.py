@@ -46,6 +46,11 @@ class EtlRun:
         aborted: why the cycle never finished, on the record published at
             restart for a cycle that started and never ended (ADR 0053);
             None for a cycle that ran to its end.
+        worker: the ETL worker that ran the cycle (its instance id, ADR
+            0055); None where it is not known (an older ETL).
+        shards: the shards whose series the cycle analysed, ascending; None
+            where it is not known. A cycle of an unsharded ETL covers every
+            shard.
     """
 
     run_id: str
@@ -58,6 +63,8 @@ class EtlRun:
     results_delivered: int | None = None
     results_buffered: int | None = None
     aborted: str | None = None
+    worker: str | None = None
+    shards: tuple[int, ...] | None = None
 
     @property
     def status(self) -> str:
@@ -81,7 +88,11 @@ class EtlRun:
 
 
 def aborted_run(
-    run_id: str, started_at: datetime, found_at: datetime, reason: str
+    run_id: str,
+    started_at: datetime,
+    found_at: datetime,
+    reason: str,
+    worker: str | None = None,
 ) -> EtlRun:
     """The record of a cycle that started at ``started_at`` and never finished.
 
@@ -98,4 +109,5 @@ def aborted_run(
         series_count=0,
         results_published=0,
         aborted=reason,
+        worker=worker,
     )
