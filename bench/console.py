@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
+import attrs  # noqa: E402
 import host  # noqa: E402
 from falcon import testing  # noqa: E402
 from sla_violations import write_openmetrics  # noqa: E402
@@ -52,9 +53,9 @@ from adapters.prometheus.metric_source import PrometheusMetricSource  # noqa: E4
 from adapters.prometheus.sample_source import PrometheusSampleSource  # noqa: E402
 from adapters.rest.api import create_app  # noqa: E402
 from adapters.rest.ui import sla_views  # noqa: E402
-from adapters.rest.ui.sla_views import SlaUseCases  # noqa: E402
 from monitoring_core.forecasts import Forecast, ForecastPoint  # noqa: E402
 from monitoring_core.series import SeriesKey  # noqa: E402
+from monitoring_core.services.sla_console import SlaConsoleQueries  # noqa: E402
 from monitoring_core.services.sla_judgement import aligned_end  # noqa: E402
 from monitoring_core.services.sla_state import SlaStateService  # noqa: E402
 from monitoring_core.sla import ObjectiveDraft, SlaDraft, SlaLimits  # noqa: E402
@@ -109,9 +110,17 @@ def _forecast(key: SeriesKey) -> Forecast:
     )
 
 
+@attrs.frozen(kw_only=True)
+class Cases:
+    """The SLA manager's use cases and the console's source over them."""
+
+    services: Any
+    console: SlaConsoleQueries
+
+
 def world(
     series: int, slas: list[list[int]], prometheus: str | None = None, now: float = NOW
-) -> tuple[Any, SlaUseCases, Any]:
+) -> tuple[Any, Cases, Any]:
     """A client of the console over ``series`` gauges and these SLAs.
 
     The samples are in memory, or on the Prometheus at ``prometheus``.
@@ -154,14 +163,11 @@ def world(
         services.definitions, services.judgement, services.predictions, clock
     )
     state.refresh()
-    use_cases = SlaUseCases(
-        state=state,
-        definitions=services.definitions,
-        judgement=services.judgement,
-        predictions=services.predictions,
+    console = SlaConsoleQueries(
+        state, services.definitions, services.judgement, services.predictions, clock
     )
-    client = testing.TestClient(create_app(store, clock, None, sla=use_cases))
-    return client, use_cases, store
+    client = testing.TestClient(create_app(store, clock, None, sla=console))
+    return client, Cases(services=services, console=console), store
 
 
 def timed(action: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -187,10 +193,9 @@ def page(client: Any, path: str) -> Callable[[], object]:
     return get
 
 
-def detail_baseline(
-    use_cases: SlaUseCases, store: Any, now: float = NOW
-) -> Callable[[], object]:
+def detail_baseline(cases: Cases, store: Any, now: float = NOW) -> Callable[[], object]:
     """What the detail page reads, without rendering it."""
+    use_cases = cases.services
 
     def read() -> object:
         sla = use_cases.definitions.get("sla-000")
@@ -208,9 +213,9 @@ def detail_baseline(
     return read
 
 
-def overview_baseline(use_cases: SlaUseCases) -> Callable[[], object]:
+def overview_baseline(cases: Cases) -> Callable[[], object]:
     def rows() -> object:
-        found, _ = sla_views.overview(use_cases, "", "name")
+        found, _ = sla_views.overview(cases.console, "", "name")
         return json.dumps(found)
 
     return rows

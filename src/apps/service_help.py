@@ -86,7 +86,9 @@ SERVICES = {
         "apps.storage.config:load_storage_config", (SHARED, "Storage")
     ),
     "api": ServiceSettings(
-        "apps.api.config:load_api_config", (SHARED, "REST API", "ETL")
+        "apps.api.config:load_api_config",
+        (SHARED, "REST API", "ETL", "SLA client"),
+        {SLA_ADDRESS: DEFAULT_SLA_ADDRESS},
     ),
     "sla-manager": ServiceSettings(
         "apps.sla.config:load_sla_manager_config", (SHARED, "SLA manager")

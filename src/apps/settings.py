@@ -120,8 +120,10 @@ class SlaClientSettings:
     tls: bool = False
     server_name: str | None = None
 
-    def client(self, timeout_seconds: float = 30.0) -> SlaClient:
-        """A client with these settings."""
+    def client(
+        self, timeout_seconds: float = 30.0, reconnect_seconds: float | None = None
+    ) -> SlaClient:
+        """A client with these settings (see ``SlaClient`` for the two waits)."""
         return SlaClient(
             self.address,
             token=self.token,
@@ -129,6 +131,7 @@ class SlaClientSettings:
             tls=self.tls,
             server_name=self.server_name,
             timeout_seconds=timeout_seconds,
+            reconnect_seconds=reconnect_seconds,
         )
 
 

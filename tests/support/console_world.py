@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from adapters.rest.api import App, create_app
-from adapters.rest.ui.sla_views import SlaUseCases
 from monitoring_core.forecasts import ForecastScore
 from monitoring_core.metadata import (
     Seasonality,
@@ -22,6 +21,7 @@ from monitoring_core.metadata import (
 )
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import MetricKind
+from monitoring_core.services.sla_console import SlaConsoleQueries
 from monitoring_core.windows import SeriesWindowStats, WindowStats
 from tests.support.sla_state_world import NOW, A, StateWorld
 
@@ -111,11 +111,12 @@ class ConsoleWorld(StateWorld):
         ]
         self.store.write(results)  # type: ignore[arg-type]
         self.state.refresh()
-        self.use_cases = SlaUseCases(
-            state=self.state,
-            definitions=self.services.definitions,
-            judgement=self.services.judgement,
-            predictions=self.services.predictions,
+        self.use_cases: SlaConsoleQueries | None = SlaConsoleQueries(
+            self.state,
+            self.services.definitions,
+            self.services.judgement,
+            self.services.predictions,
+            self.clock,
         )
 
     def app(self, token: str | None = None, refresh_seconds: int = 30) -> App:

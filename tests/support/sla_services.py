@@ -12,9 +12,11 @@ from monitoring_core.ports import (
     SampleSource,
     SlaRepository,
 )
+from monitoring_core.services.sla_console import SlaConsoleQueries
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import SlaJudgement
 from monitoring_core.services.sla_predictions import PredictionService
+from monitoring_core.services.sla_state import SlaStateService
 from monitoring_core.sla import SlaLimits
 
 
@@ -26,10 +28,28 @@ class SlaServices:
     judgement: SlaJudgement
     predictions: PredictionService
 
-    def servicer(self, clock: Clock) -> SlaManagerServicer:
+    def console(
+        self, clock: Clock, state: SlaStateService | None = None
+    ) -> SlaConsoleQueries:
+        """The console's reads over these use cases (a new state by default)."""
+        if state is None:
+            state = SlaStateService(
+                self.definitions, self.judgement, self.predictions, clock
+            )
+        return SlaConsoleQueries(
+            state, self.definitions, self.judgement, self.predictions, clock
+        )
+
+    def servicer(
+        self, clock: Clock, state: SlaStateService | None = None
+    ) -> SlaManagerServicer:
         """The gRPC servicer of these use cases."""
         return SlaManagerServicer(
-            self.definitions, self.judgement, self.predictions, clock
+            self.definitions,
+            self.judgement,
+            self.predictions,
+            clock,
+            self.console(clock, state),
         )
 
 

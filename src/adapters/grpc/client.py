@@ -59,6 +59,9 @@ class SlaClient:
         tls: use TLS with the system's roots (when no ``ca_file``).
         timeout_seconds: deadline of each call.
         server_name: override the name checked in the server's certificate.
+        reconnect_seconds: the longest wait between attempts to reconnect
+            once the server was unreachable (None: gRPC's default, 120 s);
+            a long-lived reader sets a few seconds to recover soon.
     """
 
     def __init__(
@@ -70,13 +73,20 @@ class SlaClient:
         tls: bool = False,
         timeout_seconds: float = 30.0,
         server_name: str | None = None,
+        reconnect_seconds: float | None = None,
     ) -> None:
         self.address = address
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._timeout = timeout_seconds
-        options = (
+        options: list[tuple[str, str | int]] = (
             [("grpc.ssl_target_name_override", server_name)] if server_name else []
         )
+        if reconnect_seconds is not None:
+            wait = max(1, round(reconnect_seconds * 1000))
+            options += [
+                ("grpc.initial_reconnect_backoff_ms", min(wait, 1000)),
+                ("grpc.max_reconnect_backoff_ms", wait),
+            ]
         if ca_file is not None or tls:
             roots = ca_file.read_bytes() if ca_file is not None else None
             credentials = grpc.ssl_channel_credentials(root_certificates=roots)
@@ -164,3 +174,30 @@ class SlaClient:
             self._stub.ListForecastTargets, pb.ListForecastTargetsRequest()
         )
         return parse_selector_list("\n".join(response.selectors))
+
+    def state_snapshot(self) -> pb.StateSnapshot:
+        """The last SLO state snapshot (the console's overview)."""
+        found: pb.StateSnapshot = self._call(
+            self._stub.GetStateSnapshot, pb.GetStateSnapshotRequest()
+        )
+        return found
+
+    def sla_range(self, name: str, range_: str, max_series: int) -> pb.SlaRange:
+        """One SLA over a range (the console's detail page)."""
+        request = pb.GetSlaRangeRequest(name=name, range=range_, max_series=max_series)
+        found: pb.SlaRange = self._call(self._stub.GetSlaRange, request)
+        return found
+
+    def burn_down(
+        self, name: str, objective: int, range_: str, points: int, max_series: int
+    ) -> pb.BurnDown:
+        """One objective's burn-down (the console's budget page)."""
+        request = pb.GetBurnDownRequest(
+            name=name,
+            objective=objective,
+            range=range_,
+            points=points,
+            max_series=max_series,
+        )
+        found: pb.BurnDown = self._call(self._stub.GetBurnDown, request)
+        return found

@@ -54,6 +54,11 @@ def to_datetime(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
+def seconds(stamp: Timestamp) -> float:
+    """The Unix time of a Timestamp, the float nearest its exact value."""
+    return float(Decimal(stamp.seconds) + Decimal(stamp.nanos) / 1_000_000_000)
+
+
 def draft_from_message(message: pb.Sla) -> SlaDraft:
     """An unchecked draft of what the client sent; validation comes after."""
     return SlaDraft(
@@ -134,7 +139,8 @@ def series_message(key: SeriesKey) -> pb.Series:
     return pb.Series(id=key.id, name=key.name, labels=dict(key.labels))
 
 
-def _episode(episode: Episode) -> pb.Episode:
+def episode_message(episode: Episode) -> pb.Episode:
+    """One violation episode."""
     return pb.Episode(
         side=SIDE[episode.side],
         start=timestamp(episode.start),
@@ -148,7 +154,8 @@ def _episode(episode: Episode) -> pb.Episode:
     )
 
 
-def _set_optional(message: object, **values: float | None) -> None:
+def set_optional(message: object, **values: float | None) -> None:
+    """Set each optional field whose value is a finite number (else: absent)."""
     for name, value in values.items():
         if value is not None and math.isfinite(value):
             setattr(message, name, value)
@@ -169,12 +176,12 @@ def window_report_message(report: WindowReport) -> pb.WindowReport:
         budget_slices=report.budget_slices,
         budget_minutes=report.budget_minutes,
         budget_remaining_minutes=report.budget_remaining_minutes,
-        episodes=[_episode(e) for e in report.episodes],
+        episodes=[episode_message(e) for e in report.episodes],
         breached=report.breached,
         insufficient_data=report.insufficient_data,
         warming_up=report.warming_up,
     )
-    _set_optional(
+    set_optional(
         message,
         sli=report.sli,
         gap=report.gap,
@@ -225,7 +232,7 @@ def _predicted_slice(item: PredictedSlice) -> pb.PredictedSlice:
         upper=item.upper,
         side=SIDE[item.side] if item.side else pb.SIDE_UNSPECIFIED,
     )
-    _set_optional(message, projected_budget_remaining=item.projected_budget_remaining)
+    set_optional(message, projected_budget_remaining=item.projected_budget_remaining)
     return message
 
 
@@ -249,7 +256,7 @@ def _series_prediction(item: SeriesPrediction) -> pb.SeriesPrediction:
     message.breach_predicted = prediction.breach_predicted
     message.method = prediction.method
     message.interval_level = prediction.level
-    _set_optional(
+    set_optional(
         message, projected_budget_remaining=prediction.projected_budget_remaining
     )
     return message
@@ -284,7 +291,7 @@ def score_message(score: PredictionScore) -> pb.PredictionScore:
         bad=score.bad,
         true_positives=score.true_positives,
     )
-    _set_optional(
+    set_optional(
         message,
         precision=score.precision,
         recall=score.recall,

@@ -10,7 +10,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from adapters.grpc import convert
+from adapters.grpc import console_convert, convert
 from adapters.grpc.generated import sla_manager_pb2 as pb
 from adapters.grpc.generated import sla_manager_pb2_grpc as pb_grpc
 from monitoring_core.durations import parse_duration
@@ -23,6 +23,7 @@ from monitoring_core.errors import (
     VersionConflict,
 )
 from monitoring_core.ports import Clock
+from monitoring_core.services.sla_console import SlaConsoleSource
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import DEFAULT_WINDOWS, SlaJudgement
 from monitoring_core.services.sla_predictions import DEFAULT_HORIZON, PredictionService
@@ -34,6 +35,9 @@ MAX_REQUEST_BYTES = 256 * 1024
 MAX_WINDOWS = 10
 MAX_HORIZON_SECONDS = 6 * 3600
 DEFAULT_SCORE_LOOKBACK = 86400
+MAX_CONSOLE_SERIES = 100
+"""Series listed per objective in a console answer (the rest are counted)."""
+MAX_BURN_POINTS = 1000
 T = TypeVar("T")
 
 
@@ -115,6 +119,7 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         judgement: past violations.
         predictions: status and predictions, and their scores.
         clock: the time stamped on reports.
+        console: what the web console reads (``SlaConsoleQueries``).
     """
 
     def __init__(
@@ -123,11 +128,13 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         judgement: SlaJudgement,
         predictions: PredictionService,
         clock: Clock,
+        console: SlaConsoleSource,
     ) -> None:
         self._definitions = definitions
         self._judgement = judgement
         self._predictions = predictions
         self._clock = clock
+        self._console = console
 
     def _run(self, context: grpc.ServicerContext, call: Callable[[], T]) -> T:
         with _translated(context):
@@ -249,4 +256,55 @@ class SlaManagerServicer(pb_grpc.SlaManagerServicer):
         selectors = self._run(context, self._definitions.forecast_targets)
         return pb.ListForecastTargetsResponse(
             selectors=[s.to_promql() for s in selectors]
+        )
+
+    def GetStateSnapshot(  # noqa: N802
+        self, request: pb.GetStateSnapshotRequest, context: grpc.ServicerContext
+    ) -> pb.StateSnapshot:
+        """The last SLO state snapshot."""
+        return self._run(
+            context, lambda: console_convert.snapshot_message(self._console.snapshot())
+        )
+
+    def _console_range(self, context: grpc.ServicerContext, text: str) -> int:
+        limit = self._definitions.limits.max_window_seconds
+        return _duration(context, "range", text, None, limit)
+
+    def _max_series(self, context: grpc.ServicerContext, asked: int) -> int:
+        if not 0 <= asked <= MAX_CONSOLE_SERIES:
+            _abort_invalid(
+                context, {"max_series": f"{asked}: give 0 to {MAX_CONSOLE_SERIES}"}
+            )
+        return asked
+
+    def GetSlaRange(  # noqa: N802
+        self, request: pb.GetSlaRangeRequest, context: grpc.ServicerContext
+    ) -> pb.SlaRange:
+        """One SLA over a range, for the console's detail page."""
+        seconds = self._console_range(context, request.range)
+        shown = self._max_series(context, request.max_series)
+        return self._run(
+            context,
+            lambda: console_convert.sla_range_message(
+                self._console.sla_range(request.name, seconds, shown)
+            ),
+        )
+
+    def GetBurnDown(  # noqa: N802
+        self, request: pb.GetBurnDownRequest, context: grpc.ServicerContext
+    ) -> pb.BurnDown:
+        """One objective's burn-down, for the console's budget page."""
+        seconds = self._console_range(context, request.range)
+        shown = self._max_series(context, request.max_series)
+        if not 1 <= request.points <= MAX_BURN_POINTS:
+            _abort_invalid(
+                context, {"points": f"{request.points}: give 1 to {MAX_BURN_POINTS}"}
+            )
+        return self._run(
+            context,
+            lambda: console_convert.burn_down_message(
+                self._console.burn_down(
+                    request.name, request.objective, seconds, request.points, shown
+                )
+            ),
         )

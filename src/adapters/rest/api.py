@@ -17,8 +17,8 @@ from adapters.rest.openapi import document
 from adapters.rest.read_cache import CachedQueries
 from adapters.rest.ui.auth import ConsoleAuth
 from adapters.rest.ui.console import DEFAULT_REFRESH_SECONDS, add_console
-from adapters.rest.ui.sla_views import SlaUseCases
 from monitoring_core.ports import Clock, ResultQueries
+from monitoring_core.services.sla_console import SlaConsoleSource
 
 App = falcon.App[falcon.Request, falcon.Response]
 Exposition = Callable[[], tuple[bytes, str]]
@@ -39,7 +39,7 @@ def create_app(
     exposition: Exposition | None = None,
     cache_seconds: float = 0.0,
     windows: Sequence[int] = DEFAULT_WINDOWS,
-    sla: SlaUseCases | None = None,
+    sla: SlaConsoleSource | None = None,
     refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
 ) -> App:
     """The WSGI app; every route reads ``queries`` and times come from ``clock``.
@@ -56,7 +56,7 @@ def create_app(
             ``Cache-Control: no-cache``.
         windows: the window lengths the ETL computes, in seconds; the history
             route refuses any other ``window`` with a 400 naming these.
-        sla: the SLA manager's use cases for the console's SLA pages (None:
+        sla: what the console's SLA pages read of the SLA manager (None:
             the console shows series and ETL runs only).
         refresh_seconds: how often a console page reloads its live part.
     """

@@ -5,7 +5,14 @@ from collections.abc import Mapping
 import attrs
 
 from apps.env import Env
-from apps.settings import API_TOKEN, read_bind_host, read_database_url, read_windows
+from apps.settings import (
+    API_TOKEN,
+    SlaClientSettings,
+    read_bind_host,
+    read_database_url,
+    read_sla_client_settings,
+    read_windows,
+)
 
 DEFAULT_CACHE_SECONDS = 5
 """How long a worker reuses a single-series read by default: far below a cycle."""
@@ -25,6 +32,9 @@ class ApiConfig:
     threads: int
     cache_seconds: int
     token: str | None = attrs.field(repr=False)
+    sla: SlaClientSettings | None = None
+    """The SLA manager the console's SLA pages ask over gRPC (ADR 0056); None
+    when MONITORING_SLA_ADDRESS is unset: the SLA pages say how to set it."""
 
 
 def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
@@ -50,6 +60,12 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
             "printable ASCII without spaces",
         )
         or None,
+        sla=_sla(env),
     )
     env.raise_if_invalid()
     return config
+
+
+def _sla(env: Env) -> SlaClientSettings | None:
+    settings = read_sla_client_settings(env, "")
+    return settings if settings.address else None

@@ -4,6 +4,8 @@ The only place the REST app is built; ``monitoring run`` composes this
 container with its own store and metrics registry (ADR 0024).
 """
 
+from collections.abc import Iterator
+
 from dependency_injector import containers, providers
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -12,11 +14,17 @@ from prometheus_client import (
     multiprocess,
 )
 
+from adapters.grpc.sla_console import GrpcSlaConsole
 from adapters.rest.api import create_app
-from adapters.rest.ui.sla_views import SlaUseCases
 from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
 from apps.api.config import ApiConfig
+from monitoring_core.services.sla_console import SlaConsoleSource
+
+CONSOLE_TIMEOUT_SECONDS = 20.0
+"""Deadline of the console's calls to the SLA manager: below gunicorn's 30 s."""
+CONSOLE_RECONNECT_SECONDS = 2.0
+"""Longest wait between reconnections: pages recover soon after the manager."""
 
 
 def multiprocess_exposition() -> tuple[bytes, str]:
@@ -28,6 +36,22 @@ def multiprocess_exposition() -> tuple[bytes, str]:
 
 def _cache_seconds(config: ApiConfig) -> float:
     return config.cache_seconds
+
+
+def sla_console(config: ApiConfig) -> Iterator[SlaConsoleSource | None]:
+    """The SLA manager over gRPC when MONITORING_SLA_ADDRESS is set; the
+    channel connects on the first call and is closed on shutdown."""
+    if config.sla is None:
+        yield None
+        return
+    client = config.sla.client(
+        timeout_seconds=CONSOLE_TIMEOUT_SECONDS,
+        reconnect_seconds=CONSOLE_RECONNECT_SECONDS,
+    )
+    try:
+        yield GrpcSlaConsole(client)
+    finally:
+        client.close()
 
 
 class ApiContainer(containers.DeclarativeContainer):
@@ -43,8 +67,11 @@ class ApiContainer(containers.DeclarativeContainer):
     # A worker reuses a single-series read this long (default 5 s: far below
     # an ETL cycle); ``Cache-Control: no-cache`` skips it.
     cache_seconds = providers.Callable(_cache_seconds, config)
-    sla: providers.Provider[SlaUseCases | None] = providers.Object(None)
-    """The SLA manager's use cases for the console (``monitoring run`` sets them)."""
+    sla: providers.Provider[SlaConsoleSource | None] = providers.Resource(
+        sla_console, config
+    )
+    """What the console reads of the SLA manager: over gRPC, or in process
+    (``monitoring run`` overrides it with its SLA manager's)."""
     app = providers.Singleton(
         create_app,
         store,

@@ -16,7 +16,6 @@ from prometheus_client import CollectorRegistry
 from adapters.in_memory.result_feed import InMemoryResultFeed
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
-from adapters.rest.ui.sla_views import SlaUseCases
 from adapters.sql import migrate
 from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
@@ -100,11 +99,5 @@ class AllInOneContainer(containers.DeclarativeContainer):
         exposition=_nothing(),
         cache_seconds=providers.Object(0.0),  # reads the store directly, as always
         # The console's SLA pages read the SLA manager of this process.
-        sla=providers.Singleton(
-            SlaUseCases,
-            state=sla.state,
-            definitions=sla.definitions,
-            judgement=sla.judgement,
-            predictions=sla.predictions,
-        ),
+        sla=sla.console,
     )

@@ -25,6 +25,7 @@ from apps.listen import address
 from apps.sla.config import SlaManagerConfig
 from apps.sla.refresher import state_refresher
 from apps.sla.rule_sync import NotifyingSlaRepository, rule_file_syncer
+from monitoring_core.services.sla_console import SlaConsoleQueries
 from monitoring_core.services.sla_definitions import SlaDefinitions
 from monitoring_core.services.sla_judgement import SlaJudgement
 from monitoring_core.services.sla_predictions import PredictionService
@@ -104,9 +105,6 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         clock=clock,
         log=providers.Singleton(sql_prediction_log, config.provided.database_url),
     )
-    servicer = providers.Singleton(
-        SlaManagerServicer, definitions, judgement, predictions, clock
-    )
     registry = providers.Singleton(CollectorRegistry)
     state = providers.Singleton(
         SlaStateService,
@@ -115,6 +113,13 @@ class SlaManagerContainer(containers.DeclarativeContainer):
         predictions=predictions,
         clock=clock,
         series_cap=config.provided.series_label_cap,
+    )
+    console = providers.Singleton(
+        SlaConsoleQueries, state, definitions, judgement, predictions, clock
+    )
+    """What the web console reads: over gRPC, or in process in ``monitoring run``."""
+    servicer = providers.Singleton(
+        SlaManagerServicer, definitions, judgement, predictions, clock, console
     )
     refresher = providers.Resource(
         state_refresher,

@@ -273,6 +273,9 @@ def test_reflection_lists_the_sla_manager() -> None:
             "PredictViolations",
             "ListForecastTargets",
             "ScorePredictions",
+            "GetStateSnapshot",
+            "GetSlaRange",
+            "GetBurnDown",
         }
         objective = pool.FindMessageTypeByName("monitoring.sla.v1.Objective")
         assert objective.fields_by_name["lo"].has_presence

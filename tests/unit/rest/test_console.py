@@ -136,12 +136,15 @@ def test_a_store_outage_is_a_503_page_not_a_traceback(
     assert "A dependency did not answer" in result.text
 
 
-def test_without_an_sla_manager_the_overview_says_where_slas_are() -> None:
+def test_without_an_sla_manager_the_sla_pages_say_how_to_set_one() -> None:
     world = ConsoleWorld()
-    world.use_cases = None  # type: ignore[assignment]
+    world.use_cases = None
     client = testing.TestClient(world.app())
-    assert "No SLA manager runs in this process" in client.simulate_get("/ui").text
-    assert client.simulate_get("/ui/sla/temps").status_code == 404
+    assert "set MONITORING_SLA_ADDRESS" in client.simulate_get("/ui").text
+    for path in ("/ui/sla/temps", "/ui/sla/temps/budget"):
+        detail = client.simulate_get(path)
+        assert detail.status_code == 404
+        assert "set MONITORING_SLA_ADDRESS" in detail.text
     assert client.simulate_get("/ui/etl").status_code == 200
 
 
@@ -232,7 +235,7 @@ def test_monitoring_run_gives_the_console_its_sla_manager(tmp_path: Path) -> Non
         page = client.simulate_get("/ui").text
     finally:
         container.shutdown_resources()
-    assert "No SLA manager runs in this process" not in page
+    assert "No SLA manager is set" not in page
     assert "SLO state as of the last refresh" in page
 
 

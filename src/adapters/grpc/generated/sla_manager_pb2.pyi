@@ -1075,3 +1075,504 @@ class PredictionScoreReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PredictionScoreReport: _TypeAlias = PredictionScoreReport  # noqa: Y015
+
+@_typing.final
+class GetStateSnapshotRequest(_message.Message):
+    """The console's reads (ADR 0056). A double that may be absent in a repeated
+    field (an unmeasured slice) is NaN there.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStateSnapshotRequest: _TypeAlias = GetStateSnapshotRequest  # noqa: Y015
+
+@_typing.final
+class WindowFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WINDOW_SECONDS_FIELD_NUMBER: _builtins.int
+    SLI_FIELD_NUMBER: _builtins.int
+    BUDGET_REMAINING_FIELD_NUMBER: _builtins.int
+    BURN_RATE_FIELD_NUMBER: _builtins.int
+    ABOVE_SLICES_FIELD_NUMBER: _builtins.int
+    BELOW_SLICES_FIELD_NUMBER: _builtins.int
+    window_seconds: _builtins.int
+    sli: _builtins.float
+    budget_remaining: _builtins.float
+    burn_rate: _builtins.float
+    above_slices: _builtins.int
+    below_slices: _builtins.int
+    def __init__(
+        self,
+        *,
+        window_seconds: _builtins.int = ...,
+        sli: _builtins.float | None = ...,
+        budget_remaining: _builtins.float | None = ...,
+        burn_rate: _builtins.float | None = ...,
+        above_slices: _builtins.int = ...,
+        below_slices: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining", "_burn_rate", b"_burn_rate", "_sli", b"_sli", "budget_remaining", b"budget_remaining", "burn_rate", b"burn_rate", "sli", b"sli"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining", "_burn_rate", b"_burn_rate", "_sli", b"_sli", "above_slices", b"above_slices", "below_slices", b"below_slices", "budget_remaining", b"budget_remaining", "burn_rate", b"burn_rate", "sli", b"sli", "window_seconds", b"window_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__budget_remaining: _TypeAlias = _typing.Literal["budget_remaining"]  # noqa: Y015
+    _WhichOneofArgType__budget_remaining: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining"]  # noqa: Y015
+    _WhichOneofReturnType__burn_rate: _TypeAlias = _typing.Literal["burn_rate"]  # noqa: Y015
+    _WhichOneofArgType__burn_rate: _TypeAlias = _typing.Literal["_burn_rate", b"_burn_rate"]  # noqa: Y015
+    _WhichOneofReturnType__sli: _TypeAlias = _typing.Literal["sli"]  # noqa: Y015
+    _WhichOneofArgType__sli: _TypeAlias = _typing.Literal["_sli", b"_sli"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__budget_remaining) -> _WhichOneofReturnType__budget_remaining | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__burn_rate) -> _WhichOneofReturnType__burn_rate | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sli) -> _WhichOneofReturnType__sli | None: ...
+
+Global___WindowFigures: _TypeAlias = WindowFigures  # noqa: Y015
+
+@_typing.final
+class PredictedFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HORIZON_SECONDS_FIELD_NUMBER: _builtins.int
+    BAD_SLICE_PROBABILITY_FIELD_NUMBER: _builtins.int
+    ETA_SECONDS_FIELD_NUMBER: _builtins.int
+    EXPECTED_BAD_SLICES_FIELD_NUMBER: _builtins.int
+    horizon_seconds: _builtins.int
+    bad_slice_probability: _builtins.float
+    """Of at least one bad slice within the horizon."""
+    eta_seconds: _builtins.float
+    """From the refresh to the start of the ETA slice; absent: none likely."""
+    expected_bad_slices: _builtins.float
+    def __init__(
+        self,
+        *,
+        horizon_seconds: _builtins.int = ...,
+        bad_slice_probability: _builtins.float = ...,
+        eta_seconds: _builtins.float | None = ...,
+        expected_bad_slices: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_eta_seconds", b"_eta_seconds", "eta_seconds", b"eta_seconds"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_eta_seconds", b"_eta_seconds", "bad_slice_probability", b"bad_slice_probability", "eta_seconds", b"eta_seconds", "expected_bad_slices", b"expected_bad_slices", "horizon_seconds", b"horizon_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__eta_seconds: _TypeAlias = _typing.Literal["eta_seconds"]  # noqa: Y015
+    _WhichOneofArgType__eta_seconds: _TypeAlias = _typing.Literal["_eta_seconds", b"_eta_seconds"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__eta_seconds) -> _WhichOneofReturnType__eta_seconds | None: ...
+
+Global___PredictedFigures: _TypeAlias = PredictedFigures  # noqa: Y015
+
+@_typing.final
+class SeriesState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERIES_FIELD_NUMBER: _builtins.int
+    WINDOWS_FIELD_NUMBER: _builtins.int
+    PREDICTED_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    status: Global___Status.ValueType
+    @_builtins.property
+    def series(self) -> Global___Series: ...
+    @_builtins.property
+    def windows(self) -> _containers.RepeatedCompositeFieldContainer[Global___WindowFigures]: ...
+    @_builtins.property
+    def predicted(self) -> Global___PredictedFigures:
+        """Absent when the series has no usable forecast."""
+
+    def __init__(
+        self,
+        *,
+        series: Global___Series | None = ...,
+        windows: _abc.Iterable[Global___WindowFigures] | None = ...,
+        predicted: Global___PredictedFigures | None = ...,
+        status: Global___Status.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["predicted", b"predicted", "series", b"series"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["predicted", b"predicted", "series", b"series", "status", b"status", "windows", b"windows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeriesState: _TypeAlias = SeriesState  # noqa: Y015
+
+@_typing.final
+class ObjectiveState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECTIVE_FIELD_NUMBER: _builtins.int
+    WINDOWS_FIELD_NUMBER: _builtins.int
+    PREDICTED_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SERIES_COUNT_FIELD_NUMBER: _builtins.int
+    SERIES_FIELD_NUMBER: _builtins.int
+    objective: _builtins.str
+    """The objective's index in the SLA, as text (the metrics' label value)."""
+    status: Global___Status.ValueType
+    series_count: _builtins.int
+    @_builtins.property
+    def windows(self) -> _containers.RepeatedCompositeFieldContainer[Global___WindowFigures]:
+        """The default windows, then the compliance window; the worst series each."""
+
+    @_builtins.property
+    def predicted(self) -> Global___PredictedFigures: ...
+    @_builtins.property
+    def series(self) -> _containers.RepeatedCompositeFieldContainer[Global___SeriesState]:
+        """Per series, empty above the manager's series cap."""
+
+    def __init__(
+        self,
+        *,
+        objective: _builtins.str = ...,
+        windows: _abc.Iterable[Global___WindowFigures] | None = ...,
+        predicted: Global___PredictedFigures | None = ...,
+        status: Global___Status.ValueType = ...,
+        series_count: _builtins.int = ...,
+        series: _abc.Iterable[Global___SeriesState] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["predicted", b"predicted"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["objective", b"objective", "predicted", b"predicted", "series", b"series", "series_count", b"series_count", "status", b"status", "windows", b"windows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ObjectiveState: _TypeAlias = ObjectiveState  # noqa: Y015
+
+@_typing.final
+class SlaState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLA_FIELD_NUMBER: _builtins.int
+    OBJECTIVES_FIELD_NUMBER: _builtins.int
+    sla: _builtins.str
+    @_builtins.property
+    def objectives(self) -> _containers.RepeatedCompositeFieldContainer[Global___ObjectiveState]: ...
+    def __init__(
+        self,
+        *,
+        sla: _builtins.str = ...,
+        objectives: _abc.Iterable[Global___ObjectiveState] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["objectives", b"objectives", "sla", b"sla"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlaState: _TypeAlias = SlaState  # noqa: Y015
+
+@_typing.final
+class StateSnapshot(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLAS_FIELD_NUMBER: _builtins.int
+    REFRESHED_AT_FIELD_NUMBER: _builtins.int
+    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
+    duration_seconds: _builtins.float
+    failures: _builtins.int
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaState]: ...
+    @_builtins.property
+    def refreshed_at(self) -> _timestamp_pb2.Timestamp:
+        """The end of the last refresh in which every SLA succeeded; absent before."""
+
+    def __init__(
+        self,
+        *,
+        slas: _abc.Iterable[Global___SlaState] | None = ...,
+        refreshed_at: _timestamp_pb2.Timestamp | None = ...,
+        duration_seconds: _builtins.float | None = ...,
+        failures: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds", "duration_seconds", b"duration_seconds", "refreshed_at", b"refreshed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds", "duration_seconds", b"duration_seconds", "failures", b"failures", "refreshed_at", b"refreshed_at", "slas", b"slas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__duration_seconds: _TypeAlias = _typing.Literal["duration_seconds"]  # noqa: Y015
+    _WhichOneofArgType__duration_seconds: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__duration_seconds) -> _WhichOneofReturnType__duration_seconds | None: ...
+
+Global___StateSnapshot: _TypeAlias = StateSnapshot  # noqa: Y015
+
+@_typing.final
+class GetSlaRangeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    RANGE_FIELD_NUMBER: _builtins.int
+    MAX_SERIES_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    range: _builtins.str
+    """A Prometheus duration, at most the longest window allowed."""
+    max_series: _builtins.int
+    """Series listed per objective (the rest are only counted); 0: none."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        range: _builtins.str = ...,
+        max_series: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_series", b"max_series", "name", b"name", "range", b"range"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSlaRangeRequest: _TypeAlias = GetSlaRangeRequest  # noqa: Y015
+
+@_typing.final
+class SeriesRange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERIES_FIELD_NUMBER: _builtins.int
+    STARTS_FIELD_NUMBER: _builtins.int
+    MINIMUM_FIELD_NUMBER: _builtins.int
+    MAXIMUM_FIELD_NUMBER: _builtins.int
+    SLI_FIELD_NUMBER: _builtins.int
+    BUDGET_REMAINING_FIELD_NUMBER: _builtins.int
+    EPISODES_FIELD_NUMBER: _builtins.int
+    sli: _builtins.float
+    """Of the range judged as one window."""
+    budget_remaining: _builtins.float
+    @_builtins.property
+    def series(self) -> Global___Series: ...
+    @_builtins.property
+    def starts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Each slice's start (Unix seconds) and extremes (NaN: unmeasured)."""
+
+    @_builtins.property
+    def minimum(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def maximum(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def episodes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Episode]: ...
+    def __init__(
+        self,
+        *,
+        series: Global___Series | None = ...,
+        starts: _abc.Iterable[_builtins.float] | None = ...,
+        minimum: _abc.Iterable[_builtins.float] | None = ...,
+        maximum: _abc.Iterable[_builtins.float] | None = ...,
+        sli: _builtins.float | None = ...,
+        budget_remaining: _builtins.float | None = ...,
+        episodes: _abc.Iterable[Global___Episode] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining", "_sli", b"_sli", "budget_remaining", b"budget_remaining", "series", b"series", "sli", b"sli"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining", "_sli", b"_sli", "budget_remaining", b"budget_remaining", "episodes", b"episodes", "maximum", b"maximum", "minimum", b"minimum", "series", b"series", "sli", b"sli", "starts", b"starts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__budget_remaining: _TypeAlias = _typing.Literal["budget_remaining"]  # noqa: Y015
+    _WhichOneofArgType__budget_remaining: _TypeAlias = _typing.Literal["_budget_remaining", b"_budget_remaining"]  # noqa: Y015
+    _WhichOneofReturnType__sli: _TypeAlias = _typing.Literal["sli"]  # noqa: Y015
+    _WhichOneofArgType__sli: _TypeAlias = _typing.Literal["_sli", b"_sli"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__budget_remaining) -> _WhichOneofReturnType__budget_remaining | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sli) -> _WhichOneofReturnType__sli | None: ...
+
+Global___SeriesRange: _TypeAlias = SeriesRange  # noqa: Y015
+
+@_typing.final
+class ObjectiveRange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    SERIES_COUNT_FIELD_NUMBER: _builtins.int
+    SERIES_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    PREVIEWED_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    series_count: _builtins.int
+    """Series with a sample in the range."""
+    @_builtins.property
+    def series(self) -> _containers.RepeatedCompositeFieldContainer[Global___SeriesRange]: ...
+    @_builtins.property
+    def score(self) -> Global___PredictionScore:
+        """Absent when the objective was not scored."""
+
+    @_builtins.property
+    def previewed(self) -> Global___PredictedFigures:
+        """Only when the snapshot lacks the SLA (not refreshed yet)."""
+
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        series_count: _builtins.int = ...,
+        series: _abc.Iterable[Global___SeriesRange] | None = ...,
+        score: Global___PredictionScore | None = ...,
+        previewed: Global___PredictedFigures | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["previewed", b"previewed", "score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "previewed", b"previewed", "score", b"score", "series", b"series", "series_count", b"series_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ObjectiveRange: _TypeAlias = ObjectiveRange  # noqa: Y015
+
+@_typing.final
+class SlaRange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLA_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    OBJECTIVES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sla(self) -> Global___Sla: ...
+    @_builtins.property
+    def state(self) -> Global___SlaState:
+        """Absent when the snapshot lacks the SLA."""
+
+    @_builtins.property
+    def objectives(self) -> _containers.RepeatedCompositeFieldContainer[Global___ObjectiveRange]: ...
+    def __init__(
+        self,
+        *,
+        sla: Global___Sla | None = ...,
+        state: Global___SlaState | None = ...,
+        objectives: _abc.Iterable[Global___ObjectiveRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sla", b"sla", "state", b"state"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["objectives", b"objectives", "sla", b"sla", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlaRange: _TypeAlias = SlaRange  # noqa: Y015
+
+@_typing.final
+class GetBurnDownRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    OBJECTIVE_FIELD_NUMBER: _builtins.int
+    RANGE_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    MAX_SERIES_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    objective: _builtins.int
+    range: _builtins.str
+    """A Prometheus duration, at most the longest window allowed."""
+    points: _builtins.int
+    """Points of the burn-down, at most 1000."""
+    max_series: _builtins.int
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        objective: _builtins.int = ...,
+        range: _builtins.str = ...,
+        points: _builtins.int = ...,
+        max_series: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_series", b"max_series", "name", b"name", "objective", b"objective", "points", b"points", "range", b"range"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBurnDownRequest: _TypeAlias = GetBurnDownRequest  # noqa: Y015
+
+@_typing.final
+class BudgetPath(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENDS_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Unix seconds; budget remaining there, NaN when nothing was measured."""
+
+    @_builtins.property
+    def budget(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    def __init__(
+        self,
+        *,
+        ends: _abc.Iterable[_builtins.float] | None = ...,
+        budget: _abc.Iterable[_builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "ends", b"ends"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetPath: _TypeAlias = BudgetPath  # noqa: Y015
+
+@_typing.final
+class SeriesBudget(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERIES_FIELD_NUMBER: _builtins.int
+    PAST_FIELD_NUMBER: _builtins.int
+    PREDICTED_FIELD_NUMBER: _builtins.int
+    BREACH_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def series(self) -> Global___Series: ...
+    @_builtins.property
+    def past(self) -> Global___BudgetPath: ...
+    @_builtins.property
+    def predicted(self) -> Global___BudgetPath:
+        """Absent when the series has no usable forecast."""
+
+    @_builtins.property
+    def breach_at(self) -> _timestamp_pb2.Timestamp:
+        """Start of the first slice whose projected budget is below zero."""
+
+    def __init__(
+        self,
+        *,
+        series: Global___Series | None = ...,
+        past: Global___BudgetPath | None = ...,
+        predicted: Global___BudgetPath | None = ...,
+        breach_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "past", b"past", "predicted", b"predicted", "series", b"series"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "past", b"past", "predicted", b"predicted", "series", b"series"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeriesBudget: _TypeAlias = SeriesBudget  # noqa: Y015
+
+@_typing.final
+class BurnDown(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLA_FIELD_NUMBER: _builtins.int
+    OBJECTIVE_FIELD_NUMBER: _builtins.int
+    HORIZON_SECONDS_FIELD_NUMBER: _builtins.int
+    SERIES_FIELD_NUMBER: _builtins.int
+    objective: _builtins.int
+    horizon_seconds: _builtins.int
+    @_builtins.property
+    def sla(self) -> Global___Sla: ...
+    @_builtins.property
+    def series(self) -> _containers.RepeatedCompositeFieldContainer[Global___SeriesBudget]: ...
+    def __init__(
+        self,
+        *,
+        sla: Global___Sla | None = ...,
+        objective: _builtins.int = ...,
+        horizon_seconds: _builtins.int = ...,
+        series: _abc.Iterable[Global___SeriesBudget] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sla", b"sla"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["horizon_seconds", b"horizon_seconds", "objective", b"objective", "series", b"series", "sla", b"sla"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BurnDown: _TypeAlias = BurnDown  # noqa: Y015

@@ -80,6 +80,21 @@ class SlaManagerStub:
                 request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsRequest.SerializeToString,
                 response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsResponse.FromString,
                 _registered_method=True)
+        self.GetStateSnapshot = channel.unary_unary(
+                '/monitoring.sla.v1.SlaManager/GetStateSnapshot',
+                request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetStateSnapshotRequest.SerializeToString,
+                response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.StateSnapshot.FromString,
+                _registered_method=True)
+        self.GetSlaRange = channel.unary_unary(
+                '/monitoring.sla.v1.SlaManager/GetSlaRange',
+                request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetSlaRangeRequest.SerializeToString,
+                response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.SlaRange.FromString,
+                _registered_method=True)
+        self.GetBurnDown = channel.unary_unary(
+                '/monitoring.sla.v1.SlaManager/GetBurnDown',
+                request_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetBurnDownRequest.SerializeToString,
+                response_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.BurnDown.FromString,
+                _registered_method=True)
 
 
 class SlaManagerServicer:
@@ -152,6 +167,32 @@ class SlaManagerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStateSnapshot(self, request, context):
+        """What the web console reads (ADR 0056). The last SLO state snapshot, as
+        /metrics shows it: refreshed in the background, so cheap to ask.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSlaRange(self, request, context):
+        """One SLA over a range ending at the last complete slice: each objective's
+        series sliced and judged (as GetViolations), its prediction score, and
+        predicted figures not recorded for scoring. NOT_FOUND when there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBurnDown(self, request, context):
+        """One objective's error budget remaining over a range (each point judges the
+        compliance window ending there) and its predicted continuation, not
+        recorded for scoring. NOT_FOUND when there is no such SLA or objective.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SlaManagerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -199,6 +240,21 @@ def add_SlaManagerServicer_to_server(servicer, server):
                     servicer.ListForecastTargets,
                     request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsRequest.FromString,
                     response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsResponse.SerializeToString,
+            ),
+            'GetStateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStateSnapshot,
+                    request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetStateSnapshotRequest.FromString,
+                    response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.StateSnapshot.SerializeToString,
+            ),
+            'GetSlaRange': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSlaRange,
+                    request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetSlaRangeRequest.FromString,
+                    response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.SlaRange.SerializeToString,
+            ),
+            'GetBurnDown': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBurnDown,
+                    request_deserializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetBurnDownRequest.FromString,
+                    response_serializer=monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.BurnDown.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -444,6 +500,87 @@ class SlaManager:
             '/monitoring.sla.v1.SlaManager/ListForecastTargets',
             monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsRequest.SerializeToString,
             monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.ListForecastTargetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/monitoring.sla.v1.SlaManager/GetStateSnapshot',
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetStateSnapshotRequest.SerializeToString,
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.StateSnapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSlaRange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/monitoring.sla.v1.SlaManager/GetSlaRange',
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetSlaRangeRequest.SerializeToString,
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.SlaRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBurnDown(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/monitoring.sla.v1.SlaManager/GetBurnDown',
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.GetBurnDownRequest.SerializeToString,
+            monitoring_dot_sla_dot_v1_dot_sla__manager__pb2.BurnDown.FromString,
             options,
             channel_credentials,
             insecure,

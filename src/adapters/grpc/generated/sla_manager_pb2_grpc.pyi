@@ -59,6 +59,20 @@ class SlaManagerStub:
     """
     ListForecastTargets: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.ListForecastTargetsRequest, _sla_manager_pb2.ListForecastTargetsResponse]
     """The selectors of every objective: the series the ETL must forecast."""
+    GetStateSnapshot: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.GetStateSnapshotRequest, _sla_manager_pb2.StateSnapshot]
+    """What the web console reads (ADR 0056). The last SLO state snapshot, as
+    /metrics shows it: refreshed in the background, so cheap to ask.
+    """
+    GetSlaRange: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.GetSlaRangeRequest, _sla_manager_pb2.SlaRange]
+    """One SLA over a range ending at the last complete slice: each objective's
+    series sliced and judged (as GetViolations), its prediction score, and
+    predicted figures not recorded for scoring. NOT_FOUND when there is none.
+    """
+    GetBurnDown: _grpc.UnaryUnaryMultiCallable[_sla_manager_pb2.GetBurnDownRequest, _sla_manager_pb2.BurnDown]
+    """One objective's error budget remaining over a range (each point judges the
+    compliance window ending there) and its predicted continuation, not
+    recorded for scoring. NOT_FOUND when there is no such SLA or objective.
+    """
 
 @_typing.type_check_only
 class SlaManagerAsyncStub(SlaManagerStub):
@@ -88,6 +102,20 @@ class SlaManagerAsyncStub(SlaManagerStub):
     """
     ListForecastTargets: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.ListForecastTargetsRequest, _sla_manager_pb2.ListForecastTargetsResponse]  # type: ignore[assignment]
     """The selectors of every objective: the series the ETL must forecast."""
+    GetStateSnapshot: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.GetStateSnapshotRequest, _sla_manager_pb2.StateSnapshot]  # type: ignore[assignment]
+    """What the web console reads (ADR 0056). The last SLO state snapshot, as
+    /metrics shows it: refreshed in the background, so cheap to ask.
+    """
+    GetSlaRange: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.GetSlaRangeRequest, _sla_manager_pb2.SlaRange]  # type: ignore[assignment]
+    """One SLA over a range ending at the last complete slice: each objective's
+    series sliced and judged (as GetViolations), its prediction score, and
+    predicted figures not recorded for scoring. NOT_FOUND when there is none.
+    """
+    GetBurnDown: _aio.UnaryUnaryMultiCallable[_sla_manager_pb2.GetBurnDownRequest, _sla_manager_pb2.BurnDown]  # type: ignore[assignment]
+    """One objective's error budget remaining over a range (each point judges the
+    compliance window ending there) and its predicted continuation, not
+    recorded for scoring. NOT_FOUND when there is no such SLA or objective.
+    """
 
 class SlaManagerServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -168,5 +196,37 @@ class SlaManagerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sla_manager_pb2.ListForecastTargetsResponse, _abc.Awaitable[_sla_manager_pb2.ListForecastTargetsResponse]]:
         """The selectors of every objective: the series the ETL must forecast."""
+
+    @_abc_1.abstractmethod
+    def GetStateSnapshot(
+        self,
+        request: _sla_manager_pb2.GetStateSnapshotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_manager_pb2.StateSnapshot, _abc.Awaitable[_sla_manager_pb2.StateSnapshot]]:
+        """What the web console reads (ADR 0056). The last SLO state snapshot, as
+        /metrics shows it: refreshed in the background, so cheap to ask.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSlaRange(
+        self,
+        request: _sla_manager_pb2.GetSlaRangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_manager_pb2.SlaRange, _abc.Awaitable[_sla_manager_pb2.SlaRange]]:
+        """One SLA over a range ending at the last complete slice: each objective's
+        series sliced and judged (as GetViolations), its prediction score, and
+        predicted figures not recorded for scoring. NOT_FOUND when there is none.
+        """
+
+    @_abc_1.abstractmethod
+    def GetBurnDown(
+        self,
+        request: _sla_manager_pb2.GetBurnDownRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_manager_pb2.BurnDown, _abc.Awaitable[_sla_manager_pb2.BurnDown]]:
+        """One objective's error budget remaining over a range (each point judges the
+        compliance window ending there) and its predicted continuation, not
+        recorded for scoring. NOT_FOUND when there is no such SLA or objective.
+        """
 
 def add_SlaManagerServicer_to_server(servicer: SlaManagerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -6,8 +6,8 @@ from typing import Any
 import falcon
 
 from adapters.rest.ui import pages
-from adapters.rest.ui.sla_views import SlaUseCases
 from monitoring_core.ports import Clock, ResultQueries
+from monitoring_core.services.sla_console import SlaConsoleSource
 
 STATIC = pathlib.Path(__file__).parent / "static"
 DEFAULT_REFRESH_SECONDS = 30
@@ -19,7 +19,7 @@ def add_console(
     clock: Clock,
     *,
     token: str | None,
-    sla: SlaUseCases | None,
+    sla: SlaConsoleSource | None,
     refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
 ) -> None:
     """``/ui`` pages, ``/ui/static`` files and ``/docs`` (Swagger UI).
@@ -27,8 +27,9 @@ def add_console(
     Args:
         queries, clock: those of the ``/v1`` routes, so the numbers agree.
         token: the API token; the login form compares against it.
-        sla: the SLA manager's use cases; None where the process has none
-            (``monitoring api`` alone): the SLA pages then say so.
+        sla: the SLA manager's answers, in process or over gRPC; None where
+            no SLA manager is set (``monitoring api`` without
+            ``MONITORING_SLA_ADDRESS``): the SLA pages then say so.
         refresh_seconds: how often a page reloads its live part.
     """
     shared = pages.Pages(queries, clock, sla, token, refresh_seconds)

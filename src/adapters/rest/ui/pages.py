@@ -21,10 +21,10 @@ import msgspec
 from adapters.rest.errors import UnknownSeries
 from adapters.rest.ui import series_views, sla_views
 from adapters.rest.ui.auth import clear_session, safe_next, set_session
-from adapters.rest.ui.sla_views import SlaUseCases
 from monitoring_core.errors import InvalidSelector, MonitoringError, SlaNotFound
 from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.selectors import parse_selector
+from monitoring_core.services.sla_console import SlaConsoleSource
 
 log = logging.getLogger(__name__)
 RANGES = {"1h": 3600, "3h": 10800, "12h": 43200, "24h": 86400, "7d": 604800}
@@ -32,6 +32,12 @@ DEFAULT_RANGE = "12h"
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+NO_SLA_MANAGER = (
+    "No SLA manager is set for this process: set MONITORING_SLA_ADDRESS to the "
+    "SLA manager's host:port (or use monitoring run) to show SLAs here."
 )
 
 
@@ -77,7 +83,7 @@ class Pages:
         self,
         queries: ResultQueries,
         clock: Clock,
-        sla: SlaUseCases | None,
+        sla: SlaConsoleSource | None,
         token: str | None,
         refresh_seconds: int,
     ) -> None:
@@ -133,6 +139,17 @@ class Pages:
             }
             for name in RANGES
         ]
+
+    def sla_source(
+        self, req: falcon.Request, resp: falcon.Response
+    ) -> SlaConsoleSource | None:
+        """The SLA manager; None after answering 404 saying how to set one."""
+        if self.sla is None:
+            title = "No SLA manager"
+            self.render(
+                req, resp, "error.html", 404, title=title, message=NO_SLA_MANAGER
+            )
+        return self.sla
 
     def failed(
         self, req: falcon.Request, resp: falcon.Response, exc: MonitoringError
@@ -199,6 +216,7 @@ class Overview:
             horizon=next((h for h in horizons if h), None),
             snapshot=snapshot,
             has_sla=self.pages.sla is not None,
+            no_sla_manager=NO_SLA_MANAGER,
             query=query,
             sort=sort,
             sort_keys=sla_views.SORT_KEYS,
@@ -215,11 +233,10 @@ class SlaDetail:
     @_guarded
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         chosen, seconds, notice = self.pages.range_of(req)
-        if self.pages.sla is None:
-            raise SlaNotFound(name)
-        found = sla_views.detail(
-            self.pages.sla, self.pages.queries, self.pages.clock, name, seconds
-        )
+        source = self.pages.sla_source(req, resp)
+        if source is None:
+            return
+        found = sla_views.detail(source, self.pages.queries, name, seconds)
         self.pages.render(
             req,
             resp,
@@ -242,11 +259,12 @@ class SlaBudget:
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         chosen, seconds, notice = self.pages.range_of(req)
         raw = req.get_param("objective") or "0"
-        if self.pages.sla is None or not raw.isdigit() or len(raw) > 4:
+        source = self.pages.sla_source(req, resp)
+        if source is None:
+            return
+        if not raw.isdigit() or len(raw) > 4:
             raise SlaNotFound(name)
-        found = sla_views.burn_down(
-            self.pages.sla, self.pages.clock, name, int(raw), seconds
-        )
+        found = sla_views.burn_down(source, name, int(raw), seconds)
         self.pages.render(
             req,
             resp,

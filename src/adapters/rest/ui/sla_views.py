@@ -1,59 +1,41 @@
-"""What the console shows of SLAs, read from the SLA manager's use cases.
+"""What the console shows of SLAs, read through ``SlaConsoleSource`` (ADR 0056).
 
-Nothing here computes an SLO figure: the overview shows the SLO state snapshot
-that ``/metrics`` shows (``SlaStateService``, ADR 0043), aggregated by the same
-worst-figure rule (``worst_window``, ``worst_predicted``); the detail page
-slices and judges through ``SlaJudgement`` (as ``GetViolations`` does), takes
-the forecast from the result store (as ``GET /v1/series/{id}/forecast`` does)
-and the past predictions' score from ``PredictionService.score``.
+Nothing here computes an SLO figure: the source answers from the SLA manager's
+use cases (in process in ``monitoring run``, over gRPC in ``monitoring api``).
+The overview shows the SLO state snapshot that ``/metrics`` shows
+(``SlaStateService``, ADR 0043), aggregated by the same worst-figure rule
+(``worst_window``, ``worst_predicted``); the detail page shows the slices and
+judgement of ``SlaJudgement`` (as ``GetViolations``), the forecast from the
+result store (as ``GET /v1/series/{id}/forecast`` does) and the past
+predictions' score from ``PredictionService.score``.
 """
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-
-import attrs
 
 from adapters.formats.json_values import forecast_body, number, series_ref
 from monitoring_core.durations import format_duration
-from monitoring_core.errors import SlaNotFound
-from monitoring_core.ports import Clock, ResultQueries
+from monitoring_core.ports import ResultQueries
 from monitoring_core.prediction_scores import PredictionScore
-from monitoring_core.services.sla_definitions import SlaDefinitions
-from monitoring_core.services.sla_judgement import SlaJudgement, aligned_end
-from monitoring_core.services.sla_predictions import (
-    DEFAULT_HORIZON,
-    PredictionService,
+from monitoring_core.services.sla_console import (
+    BudgetPath,
+    SeriesRange,
+    SlaConsoleSource,
 )
 from monitoring_core.services.sla_state import (
     ObjectiveState,
     PredictedFigures,
     SlaState,
-    SlaStateService,
     StateSnapshot,
     WindowFigures,
 )
-from monitoring_core.services.sla_state_figures import (
-    predicted_figures,
-    worst_predicted,
-    worst_window,
-)
+from monitoring_core.services.sla_state_figures import worst_predicted, worst_window
 from monitoring_core.sla import Objective, Sla
-from monitoring_core.slo import Prediction, Status, worst_status
+from monitoring_core.slo import Status, worst_status
 
 MAX_CHARTED_SERIES = 5
 """Series charted per objective on the detail page; the table lists them all."""
-
-
-@attrs.frozen(kw_only=True)
-class SlaUseCases:
-    """The SLA manager's use cases the console reads (``monitoring run``)."""
-
-    state: SlaStateService
-    definitions: SlaDefinitions
-    judgement: SlaJudgement
-    predictions: PredictionService
 
 
 def _pct(value: float | None) -> str:
@@ -177,11 +159,11 @@ def _sort_key(sort: str) -> Any:
 
 
 def overview(
-    use_cases: SlaUseCases, query: str, sort: str
+    source: SlaConsoleSource, query: str, sort: str
 ) -> tuple[list[dict[str, Any]], StateSnapshot]:
     """Every SLA of the last snapshot whose name or selectors contain ``query``."""
-    snapshot = use_cases.state.snapshot
-    defined = {s.name: s for s in use_cases.definitions.list_slas()}
+    snapshot = source.snapshot()
+    defined = {s.name: s for s in source.list_slas()}
     rows = [overview_row(s, defined.get(s.sla)) for s in snapshot.slas]
     needle = query.strip().lower()
     if needle:
@@ -196,19 +178,14 @@ def overview(
 
 
 def _series_chart(
-    objective: Objective,
-    key_and_slices: tuple[Any, Sequence[Any]],
-    queries: ResultQueries,
-    use_cases: SlaUseCases,
+    objective: Objective, found: SeriesRange, queries: ResultQueries
 ) -> dict[str, Any]:
-    key, slices = key_and_slices
-    report = use_cases.judgement.report(objective, slices)
-    forecast = queries.latest_forecast(key.id)
+    forecast = queries.latest_forecast(found.series.id)
     return {
-        "series": series_ref(key),
-        "t": [s.start for s in slices],
-        "min": [number(s.minimum) for s in slices],
-        "max": [number(s.maximum) for s in slices],
+        "series": series_ref(found.series),
+        "t": list(found.starts),
+        "min": [number(v) for v in found.minimum],
+        "max": [number(v) for v in found.maximum],
         "lo": objective.allowed.lo,
         "hi": objective.allowed.hi,
         "forecast": forecast_body(forecast) if forecast and forecast.points else None,
@@ -221,11 +198,11 @@ def _series_chart(
                 "bad_slices": e.bad_slices,
                 "worst_value": number(e.worst_value),
             }
-            for e in report.episodes
+            for e in found.episodes
         ],
-        "sli": number(report.sli),
-        "sli_text": _pct(report.sli),
-        "budget_remaining": number(report.budget_remaining),
+        "sli": number(found.sli),
+        "sli_text": _pct(found.sli),
+        "budget_remaining": number(found.budget_remaining),
     }
 
 
@@ -245,9 +222,8 @@ def _score_cells(score: PredictionScore | None) -> dict[str, Any] | None:
 
 
 def detail(
-    use_cases: SlaUseCases,
+    source: SlaConsoleSource,
     queries: ResultQueries,
-    clock: Clock,
     name: str,
     range_seconds: int,
 ) -> dict[str, Any]:
@@ -255,40 +231,25 @@ def detail(
 
     Raises:
         SlaNotFound: no such SLA.
-        SourceUnavailable, StoreUnavailable: a dependency is down.
+        SlaManagerUnavailable, SourceUnavailable, StoreUnavailable: a
+            dependency is down.
     """
-    sla = use_cases.definitions.get(name)
-    now: datetime = clock.now()
-    state = next((s for s in use_cases.state.snapshot.slas if s.sla == name), None)
+    found = source.sla_range(name, range_seconds, MAX_CHARTED_SERIES)
+    sla, state = found.sla, found.state
     figures = {} if state is None else {o.objective: o for o in state.objectives}
-    asked = []
-    for objective in sla.objectives:
-        step = objective.slice_seconds
-        end = aligned_end(now, step)
-        asked.append((objective, end - -(-range_seconds // step) * step, end))
-    sliced = use_cases.judgement.sliced_all(asked)
-    scores = dict(use_cases.predictions.score(name))
-    previewed = {} if state is not None else _previewed(use_cases, name)
     objectives = []
-    for index, (objective, found) in enumerate(
-        zip(sla.objectives, sliced, strict=True)
-    ):
-        own = figures.get(str(index))
+    for objective, shown in zip(sla.objectives, found.objectives, strict=True):
+        own = figures.get(str(shown.index))
         objectives.append(
             {
-                "index": index,
+                "index": shown.index,
                 "describe": objective.describe(),
                 "status": own.status.value if own else None,
                 "windows": [window_cells(w) for w in own.windows] if own else [],
-                "predicted": predicted_cells(
-                    own.predicted if own else previewed.get(index)
-                ),
-                "series_count": len(found),
-                "charts": [
-                    _series_chart(objective, pair, queries, use_cases)
-                    for pair in found[:MAX_CHARTED_SERIES]
-                ],
-                "score": _score_cells(scores.get(index)),
+                "predicted": predicted_cells(own.predicted if own else shown.previewed),
+                "series_count": shown.series_count,
+                "charts": [_series_chart(objective, s, queries) for s in shown.series],
+                "score": _score_cells(shown.score),
             }
         )
     return {
@@ -298,28 +259,6 @@ def detail(
         "range": format_duration(range_seconds),
         "objectives": objectives,
     }
-
-
-def _previewed(use_cases: SlaUseCases, name: str) -> dict[int, PredictedFigures]:
-    """Each objective's predicted figures when the snapshot lacks the SLA.
-
-    A ``preview``: the page is looked at often, and only the SLA manager's own
-    refresh records predictions in the ledger.
-    """
-    report = use_cases.predictions.preview(name, DEFAULT_HORIZON)
-    now = report.at.timestamp()
-    found = {}
-    for o in report.objectives:
-        worst = worst_predicted(
-            [
-                predicted_figures(s.prediction, o.horizon_seconds, now)
-                for s in o.series
-                if s.prediction is not None
-            ]
-        )
-        if worst is not None:
-            found[o.index] = worst
-    return found
 
 
 def state_status(state: SlaState | None) -> str | None:
@@ -334,80 +273,50 @@ BURN_POINTS = 48
 
 
 def burn_down(
-    use_cases: SlaUseCases,
-    clock: Clock,
+    source: SlaConsoleSource,
     name: str,
     index: int,
     range_seconds: int,
 ) -> dict[str, Any]:
     """An objective's error budget remaining over the range, series by series.
 
-    Each point is ``SlaJudgement.report`` of the compliance window ending
-    there (the figure ``GetViolations`` gives at that time), at up to
+    Each point is the remaining budget of the compliance window ending there
+    (the figure ``GetViolations`` gives at that time), at up to
     ``BURN_POINTS`` slice boundaries across the range.
 
     Raises:
         SlaNotFound: no such SLA, or no objective ``index``.
-        SourceUnavailable: Prometheus could not answer.
+        SlaManagerUnavailable, SourceUnavailable: a dependency is down.
     """
-    sla = use_cases.definitions.get(name)
-    if not 0 <= index < len(sla.objectives):
-        raise SlaNotFound(name)
-    objective = sla.objectives[index]
-    step, window = objective.slice_seconds, objective.window_seconds
-    count = -(-window // step)
-    end = aligned_end(clock.now(), step)
-    shown = -(-range_seconds // step)
-    start = end - (shown + count) * step
-    [sliced] = use_cases.judgement.sliced_all([(objective, start, end)])
-    stride = max(1, -(-shown // BURN_POINTS))
-    ends = list(range(count + shown % stride, count + shown + 1, stride))
-    horizon = _horizon(use_cases, name, index)
-    preview = use_cases.predictions.preview(name, horizon, objective=index)
-    predicted = {s.series: s.prediction for o in preview.objectives for s in o.series}
+    found = source.burn_down(
+        name, index, range_seconds, BURN_POINTS, MAX_CHARTED_SERIES
+    )
+    objective = found.sla.objectives[index]
     return {
-        "sla": sla.name,
+        "sla": found.sla.name,
         "objective": index,
         "describe": objective.describe(),
-        "window": format_duration(window),
+        "window": format_duration(objective.window_seconds),
         "range": format_duration(range_seconds),
-        "horizon": format_duration(horizon),
+        "horizon": format_duration(found.horizon_seconds),
         "series": [
             {
-                "series": series_ref(key),
-                "t": [slices[i - 1].end for i in ends if i <= len(slices)],
-                "budget": [
-                    number(
-                        use_cases.judgement.report(
-                            objective, slices[i - count : i]
-                        ).budget_remaining
-                    )
-                    for i in ends
-                    if i <= len(slices)
-                ],
-                "predicted": _continuation(predicted.get(key)),
+                "series": series_ref(s.series),
+                "t": list(s.past.ends),
+                "budget": [number(v) for v in s.past.budget],
+                "predicted": _continuation(s.predicted, s.breach_at),
             }
-            for key, slices in sliced[:MAX_CHARTED_SERIES]
+            for s in found.series
         ],
     }
 
 
-def _horizon(use_cases: SlaUseCases, name: str, index: int) -> int:
-    """The horizon the SLA manager predicts over (its last snapshot's)."""
-    for state in use_cases.state.snapshot.slas:
-        if state.sla == name:
-            for own in state.objectives:
-                if own.objective == str(index) and own.predicted is not None:
-                    return own.predicted.horizon_seconds
-    return DEFAULT_HORIZON
-
-
-def _continuation(prediction: Prediction | None) -> dict[str, Any] | None:
+def _continuation(path: BudgetPath | None, breach_at: float | None) -> Any:
     """The projected budget remaining at the end of each predicted slice."""
-    if prediction is None:
+    if path is None:
         return None
     return {
-        "t": [s.end for s in prediction.slices],
-        "budget": [number(s.projected_budget_remaining) for s in prediction.slices],
-        "breach_at": prediction.breach_at,
+        "t": list(path.ends),
+        "budget": [number(v) for v in path.budget],
+        "breach_at": breach_at,
     }
