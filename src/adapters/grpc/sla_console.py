@@ -9,7 +9,7 @@ import grpc
 from adapters.grpc import console_convert
 from adapters.grpc.client import SlaCallError, SlaClient
 from monitoring_core.durations import format_duration
-from monitoring_core.errors import SlaNotFound
+from monitoring_core.errors import SlaManagerUnavailable, SlaNotFound
 from monitoring_core.services.sla_console import BurnDown, SlaConsoleSource, SlaRange
 from monitoring_core.services.sla_state import StateSnapshot
 from monitoring_core.sla import Sla
@@ -18,15 +18,17 @@ T = TypeVar("T")
 
 
 @contextmanager
-def _not_found() -> Iterator[None]:
-    """NOT_FOUND is the core's ``SlaNotFound`` (a 404 page); the rest stay
-    ``SlaManagerUnavailable`` (a 503 page that retries)."""
+def _translated(address: str) -> Iterator[None]:
+    """NOT_FOUND is the core's ``SlaNotFound`` (a 404 page); anything else is
+    ``SlaManagerUnavailable`` naming the manager (a 503 page that retries)."""
     try:
         yield
     except SlaCallError as exc:
         if exc.code is grpc.StatusCode.NOT_FOUND:
             raise SlaNotFound(str(exc)) from None
-        raise
+        if address in str(exc):
+            raise
+        raise SlaManagerUnavailable(f"the SLA manager at {address}: {exc}") from None
 
 
 class GrpcSlaConsole(SlaConsoleSource):
@@ -40,7 +42,7 @@ class GrpcSlaConsole(SlaConsoleSource):
         self._client = client
 
     def _ask(self, call: Callable[[], T]) -> T:
-        with _not_found():
+        with _translated(self._client.address):
             return call()
         raise AssertionError("unreachable")  # pragma: no cover
 
