@@ -137,9 +137,10 @@ def test_ports_and_the_sla_address(compose: Compose) -> None:
     assert services["api"]["ports"] == ["127.0.0.1:8080:8080"]
     assert services["sla-manager"]["ports"] == ["127.0.0.1:50051:50051"]
     assert _environment(services["sla-manager"])["MONITORING_GRPC_PORT"] == "50051"
-    assert _environment(services["etl"])["MONITORING_SLA_ADDRESS"] == (
-        "sla-manager:50051"
-    )
+    for name in ("etl", "api"):  # the API's console reads SLAs there (ADR 0056)
+        assert _environment(services[name])["MONITORING_SLA_ADDRESS"] == (
+            "sla-manager:50051"
+        )
 
 
 def test_one_shot_steps_run_before_the_services_that_need_them(
