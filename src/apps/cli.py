@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from apps.etl_shards import add_parser as add_etl_shards
 from apps.logs import configure_logging
 from apps.service_help import SERVICES, ServiceParser
 from apps.settings import read_log_level
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, settings in SERVICES.items():
         commands.choices[name].settings = settings
     add_sla_client(commands)
+    add_etl_shards(commands)
     db = commands.add_parser(
         "db", help="database schema migrations (MONITORING_DATABASE_URL)"
     )
@@ -90,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from apps.sla.main import run as run_sla_manager
 
         return run_sla_manager()
+    if args.command == "etl-shards":
+        from apps.etl_shards import run as run_etl_shards
+
+        return run_etl_shards(args)
     if args.command == "sla":
         from apps.sla.client_cli import run as run_sla_client
 

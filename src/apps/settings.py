@@ -15,7 +15,8 @@ from apps.env import Env
 
 LOG_LEVEL = "MONITORING_LOG_LEVEL"
 API_TOKEN = "MONITORING_API_TOKEN"
-"""Read by the REST API's loader; named in the exposure warnings of two commands."""
+"""Read by the REST API's loader and ``monitoring etl-shards``; named in the
+exposure warnings of two commands."""
 SLA_TOKEN = "MONITORING_SLA_TOKEN"
 SLA_ADDRESS = "MONITORING_SLA_ADDRESS"
 DEFAULT_WINDOWS = "1h,3h,12h"
@@ -107,6 +108,13 @@ def read_sla_token(env: Env) -> str | None:
     """``MONITORING_SLA_TOKEN``: required by the SLA manager, sent by its clients."""
     return (
         env.text(SLA_TOKEN, "", TOKEN_PATTERN, "printable ASCII without spaces") or None
+    )
+
+
+def read_api_token(env: Env) -> str | None:
+    """``MONITORING_API_TOKEN``: required by the REST API, sent by its clients."""
+    return (
+        env.text(API_TOKEN, "", TOKEN_PATTERN, "printable ASCII without spaces") or None
     )
 
 

@@ -37,6 +37,10 @@ class Store(ResultStore, ResultQueries, Protocol):
     """Both ports: what the fixtures provide."""
 
 
+HEAD = "0006"
+"""The newest schema revision."""
+
+
 def at(minutes: float) -> datetime:
     """``NOW`` moved by some minutes."""
     return NOW + timedelta(minutes=minutes)
@@ -410,6 +414,39 @@ class ResultStoreContract:
         assert [r.run_id for r in store.etl_runs(10)] == ["kept"]
         assert store.prune(FAR_FUTURE, 100) == rows_of([stats(), run("kept")])
 
+    @pytest.mark.parametrize(
+        "shards",
+        [
+            (0, 1, 2, 3, 7, 9, 10),
+            (5,),
+            (),
+            tuple(range(64)),
+            tuple(range(0, 10_000, 2)),  # the longest text: 5,000 single shards
+        ],
+        ids=["ranges", "one", "none", "all-64", "every-other-of-10000"],
+    )
+    def test_a_run_reads_back_with_its_worker_and_shards(
+        self, store: Store, shards: tuple[int, ...]
+    ) -> None:
+        written = attrs.evolve(run("sharded"), worker="etl-a.1_x", shards=shards)
+        store.write([written])
+        assert store.etl_runs(1) == [written]
+
+    def test_a_run_of_an_older_etl_reads_back_without_worker_or_shards(
+        self, store: Store
+    ) -> None:
+        older = run("older")
+        store.write([older])
+        found = store.etl_runs(1)[0]
+        assert found.worker is None and found.shards is None
+        assert found == older
+
+    def test_a_worker_longer_than_its_column_is_refused(self, store: Store) -> None:
+        store.write([attrs.evolve(run("fits"), worker="w" * 255)])
+        with pytest.raises(StoreUnavailable):
+            store.write([attrs.evolve(run("long"), worker="w" * 256)])
+        assert [r.run_id for r in store.etl_runs(10)] == ["fits"]
+
 
 class SqlResultStoreContract(ResultStoreContract):
     """The contract plus what only the SQL store has: migrations, rows, batches.
@@ -473,7 +510,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0005"
+        assert migrate.current(empty_url) == HEAD
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
 
     def test_downgrade_to_base_drops_every_table_and_upgrade_works_again(
@@ -481,7 +518,7 @@ class SqlResultStoreContract(ResultStoreContract):
     ) -> None:
         assert migrate.current(empty_url) is None
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0005"
+        assert migrate.current(empty_url) == HEAD
         assert _tables(empty_url) == {*tables.metadata.tables, "alembic_version"}
         migrate.downgrade(empty_url, "base")
         assert _tables(empty_url) == {"alembic_version"}
@@ -541,7 +578,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0005"
+        assert migrate.current(empty_url) == HEAD
         assert _point_columns(empty_url, True) == {
             (rows.ms(f.made_at), f.series.id): _point_bits(f.points) for f in written
         }
@@ -557,7 +594,7 @@ class SqlResultStoreContract(ResultStoreContract):
         row = {
             k: v
             for k, v in rows.run_row(old).items()
-            if k not in ("results_delivered", "results_buffered", "aborted")
+            if k not in ("results_delivered", "results_buffered", "aborted", *_0006)
         }
         try:  # killed after adding the first of the three columns
             with engine.begin() as connection:
@@ -568,7 +605,7 @@ class SqlResultStoreContract(ResultStoreContract):
         finally:
             engine.dispose()
         migrate.upgrade(empty_url)
-        assert migrate.current(empty_url) == "0005"
+        assert migrate.current(empty_url) == HEAD
         aborted = attrs.evolve(old, run_id="later", aborted="killed mid-cycle")
         with sql_store(empty_url) as store:
             store.write([aborted])
@@ -578,6 +615,38 @@ class SqlResultStoreContract(ResultStoreContract):
         assert found["later"].status == "aborted"
         migrate.downgrade(empty_url, "0004")
         assert migrate.current(empty_url) == "0004"
+
+    def test_an_upgrade_to_0006_killed_half_way_is_finished_and_keeps_old_runs(
+        self, empty_url: str
+    ) -> None:
+        migrate.upgrade(empty_url, "0005")
+        old = factories.etl_run()
+        row = {k: v for k, v in rows.run_row(old).items() if k not in _0006}
+        engine = make_engine(empty_url)
+        try:  # killed after adding the first of the two columns
+            with engine.begin() as connection:
+                connection.execute(tables.etl_runs.insert().values(**row))
+                connection.exec_driver_sql(
+                    "ALTER TABLE etl_runs ADD COLUMN worker VARCHAR(255)"
+                )
+        finally:
+            engine.dispose()
+        migrate.upgrade(empty_url)
+        assert migrate.current(empty_url) == HEAD
+        assert _run_columns(empty_url) == (set(_0006), {_WORKER_CHECK})
+        sharded = attrs.evolve(old, run_id="later", worker="w-1", shards=(0, 1, 3))
+        with sql_store(empty_url) as store:
+            store.write([sharded])
+            found = {r.run_id: r for r in store.etl_runs(10)}
+            with pytest.raises(StoreUnavailable):
+                store.write([attrs.evolve(old, run_id="long", worker="w" * 256)])
+        assert found == {old.run_id: old, "later": sharded}  # old: None, None
+        assert _shards_texts(empty_url) == {old.run_id: None, "later": "0-1,3"}
+        migrate.downgrade(empty_url, "0005")
+        assert migrate.current(empty_url) == "0005"
+        assert _run_columns(empty_url) == (set(), set())
+        migrate.upgrade(empty_url)
+        assert _run_columns(empty_url) == (set(_0006), {_WORKER_CHECK})
 
     def test_rows_are_stored_once_however_often_written(
         self, store: Store, engine: Engine
@@ -643,6 +712,38 @@ class SqlResultStoreContract(ResultStoreContract):
         assert store.prune(at(4), batch_size=3) == 8
         assert deleted == [3, 3, 2]
         assert len(commits) >= 3
+
+
+_0006 = ("worker", "shards")
+"""The columns migration 0006 adds to ``etl_runs``."""
+_WORKER_CHECK = "ck_etl_runs_worker_length"
+
+
+def _run_columns(url: str) -> tuple[set[str], set[str]]:
+    """Which of migration 0006's columns and checks ``etl_runs`` has."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            columns = {c["name"] for c in inspector.get_columns("etl_runs")}
+            checks = {
+                str(c["name"]) for c in inspector.get_check_constraints("etl_runs")
+            }
+    finally:
+        engine.dispose()
+    return columns & set(_0006), checks & {_WORKER_CHECK}
+
+
+def _shards_texts(url: str) -> dict[str, str | None]:
+    """The ``shards`` column of every run, as stored."""
+    runs = tables.etl_runs
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(sa.select(runs.c.run_id, runs.c.shards))
+            return {r.run_id: r.shards for r in found}
+    finally:
+        engine.dispose()
 
 
 def _is_check(constraint: Any) -> bool:

@@ -154,6 +154,18 @@ def etl_run() -> EtlRun:
     )
 
 
+def sharded_etl_run() -> EtlRun:
+    """The record of a sharded worker's cycle (ADR 0055, 0058), every count known."""
+    return attrs.evolve(
+        etl_run(),
+        run_id="abd",
+        results_delivered=0,
+        results_buffered=0,
+        worker="etl-host-1a2b3c4d",
+        shards=(0, 1, 2, 3, 7, 9, 10),
+    )
+
+
 def every_result() -> list[Result]:
     """One of each kind of result, every series kind, a forecast with and
     without distributions, and insufficient metadata."""
@@ -169,4 +181,5 @@ def every_result() -> list[Result]:
         insufficient_metadata(),
         score(),
         etl_run(),
+        sharded_etl_run(),
     ]

@@ -17,7 +17,7 @@ from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord
 from monitoring_core.windows import SeriesWindowStats
 
-LIMITS = {"series name": 255, "model": 64, "run id": 64}
+LIMITS = {"series name": 255, "model": 64, "run id": 64, "worker": 255}
 """Longest texts the SQL columns hold; the database refuses longer ones too."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,6 +42,11 @@ def _trunc_unix(seconds: float | None) -> float | None:
 
 def _series_texts(result: Any) -> dict[str, str]:
     return {"series name": result.series.name}
+
+
+def _run_texts(result: EtlRun) -> dict[str, str]:
+    texts = {"run id": result.run_id}
+    return texts if result.worker is None else {**texts, "worker": result.worker}
 
 
 def _model_texts(result: Any) -> dict[str, str]:
@@ -274,7 +279,7 @@ KEPT = {
     "metadata": _Kept(_series_texts, _latest_in("metadata", _metadata)),
     "forecast": _Kept(_model_texts, _latest_in("forecasts", _forecast)),
     "forecast_score": _Kept(_model_texts, _latest_in("scores", _score)),
-    "etl_run": _Kept(lambda r: {"run id": r.run_id}, InMemoryResultStore._keep_run),
+    "etl_run": _Kept(_run_texts, InMemoryResultStore._keep_run),
 }
 """How each result type is kept, by tag; a type without an entry is kept by its
 key and key time (``_keep_plain``), as the SQL store keeps it by default."""

@@ -53,9 +53,16 @@ def _etl_run(result: EtlRun) -> dict[str, Any]:
         (t - _EPOCH) // _MILLISECOND for t in (result.started_at, result.finished_at)
     )
     body["seconds"] = (finished - started) / 1000
-    # Optional and spelled by absence (ADR 0054): unknown counts, and the
-    # reason of a cycle that never ended, appear only when there is one.
-    for optional in ("results_delivered", "results_buffered", "aborted"):
+    # Optional and spelled by absence (ADR 0054, 0058): unknown counts, the
+    # reason of a cycle that never ended, the worker and its shards appear
+    # only when there is one, so an older ETL's messages read as before.
+    for optional in (
+        "results_delivered",
+        "results_buffered",
+        "aborted",
+        "worker",
+        "shards",
+    ):
         if body[optional] is None:
             del body[optional]
     return body

@@ -8,6 +8,7 @@ checked path: ``json.loads``, the compiled JSON Schema, then the result; that
 path alone decides what is rejected and says why.
 """
 
+import itertools
 import json
 import math
 import re
@@ -143,6 +144,8 @@ def _forecast(key: SeriesKey, data: dict[str, Any]) -> Forecast:
 
 def _run(_: None, data: dict[str, Any]) -> EtlRun:
     fields = {k: v for k, v in data.items() if k != "seconds"}
+    if "shards" in fields:  # unique (the schema); any order reads ascending
+        fields["shards"] = sorted(fields["shards"])
     return _converter.structure(fields, EtlRun)
 
 
@@ -363,11 +366,23 @@ def _fast_run(d: wire.EtlRunData) -> EtlRun:
         results_delivered=_count(d.results_delivered),
         results_buffered=_count(d.results_buffered),
         aborted=None if d.aborted is msgspec.UNSET else d.aborted,
+        worker=None if d.worker is msgspec.UNSET else d.worker,
+        shards=_shards(d.shards),
     )
 
 
 def _count(n: int | msgspec.UnsetType) -> int | None:
     return None if n is msgspec.UNSET else n
+
+
+def _shards(given: list[int] | msgspec.UnsetType) -> tuple[int, ...] | None:
+    """Ascending; a repeated shard is for the schema to refuse (``uniqueItems``)."""
+    if given is msgspec.UNSET:
+        return None
+    shards = tuple(sorted(given))
+    if any(a == b for a, b in itertools.pairwise(shards)):
+        raise _NotFast("a shard is listed twice")
+    return shards
 
 
 def _fast_window_stats(message: wire.WindowStatsMessage) -> SeriesWindowStats:

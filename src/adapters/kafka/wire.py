@@ -11,7 +11,8 @@ exactly what the schemas accept (``tests/unit/adapters/test_kafka_wire.py``).
 Mirroring rules: every object forbids unknown fields and requires every field
 (no defaults) but the optional ones of the forecast (its kinds; its
 distributions, whose absence msgspec's ``UNSET`` stands for, so that JSON null
-stays refused as the schema refuses it); ``const``/``enum`` are ``Literal``;
+stays refused as the schema refuses it) and of the ETL run (its counts, reason,
+worker and shards, ``UNSET`` too); ``const``/``enum`` are ``Literal``;
 ``minimum``/``maximum`` are ``ge``/``le``; ``minLength``/``minItems`` are
 ``min_length``; ``pattern`` is the same regular expression (Python
 ``re.search``, as the compiled schema uses it), checked by ``decoding`` for
@@ -39,6 +40,7 @@ Positive = Annotated[int, Meta(ge=1)]
 Count = Annotated[int, Meta(ge=0)]
 Share = Annotated[float, Meta(ge=0, le=1)]
 Seconds = Annotated[float, Meta(ge=0)]
+Shard = Annotated[int, Meta(ge=0, le=9999)]
 
 
 class _Object(Struct, forbid_unknown_fields=True, gc=False):
@@ -184,6 +186,9 @@ class EtlRunData(_Object):
     results_delivered: Count | UnsetType = UNSET
     results_buffered: Count | UnsetType = UNSET
     aborted: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    worker: Annotated[str, Meta(min_length=1, max_length=255)] | UnsetType = UNSET
+    # ``uniqueItems`` has no msgspec form: ``decoding`` checks it.
+    shards: list[Shard] | UnsetType = UNSET
 
 
 class _Envelope(_Object, tag_field="type"):

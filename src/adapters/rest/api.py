@@ -122,3 +122,4 @@ def _add_v1(
     history = resources.History(queries, clock, fresh, windows=windows)
     _route(app, "/v1/series/{id}/values/history", history)
     _route(app, "/v1/etl/runs", resources.EtlRuns(queries, clock))
+    _route(app, "/v1/etl/shards", resources.EtlShards(queries, clock))

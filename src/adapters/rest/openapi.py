@@ -119,6 +119,23 @@ _HISTORY = [
     ),
 ]
 
+_SHARDS = [
+    _param(
+        "since",
+        "query",
+        _DURATION,
+        "Read the ETL runs that started this long ago or later (default 24h, "
+        "at most 7d).",
+    ),
+    _param(
+        "shards",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": 10000},
+        "Report this many shards (`MONITORING_ETL_SHARDS` of the ETL); default: "
+        "the largest shard a run covered plus one, or 64 when no run says.",
+    ),
+]
+
 _PATHS = {
     "/v1/series": _operation(
         "listSeries: list series", "SeriesPage", _SERIES, "400 401 414 503"
@@ -152,6 +169,12 @@ _PATHS = {
     ),
     "/v1/etl/runs": _operation(
         "listEtlRuns: recent ETL cycles", "EtlRuns", [_limit(20, 500)], "400 401 503"
+    ),
+    "/v1/etl/shards": _operation(
+        "listEtlShards: each shard's worker and last analysis",
+        "EtlShards",
+        _SHARDS,
+        "400 401 503",
     ),
     "/healthz": _open("healthz: liveness", "application/json", ref("Status")),
     "/readyz": _open(

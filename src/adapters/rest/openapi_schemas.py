@@ -41,6 +41,7 @@ VALUE_KIND: Schema = {
     "description": "Statistics and forecasts are of the value or of its "
     "per-second rate (counters, histograms, summaries' _count and _sum).",
 }
+_SHARD: Schema = {"type": "integer", "minimum": 0, "maximum": 9999}
 NUMBER = ref("Number")
 MAYBE = nullable(ref("Number"))
 
@@ -220,7 +221,76 @@ SCHEMAS: dict[str, Schema] = {
         },
         series_count=INTEGER,
         results_published=INTEGER,
+        results_delivered={
+            **nullable(INTEGER),
+            "description": "Of the results published, those the broker had "
+            "acknowledged when the cycle ended; null when not known.",
+        },
+        results_buffered={
+            **nullable(INTEGER),
+            "description": "Results still in the ETL's buffer when the cycle "
+            "ended (earlier cycles' included); null when not known.",
+        },
+        aborted={
+            **nullable(STRING),
+            "description": "Why the cycle never finished (recorded when the ETL "
+            "started again); null for a cycle that ran to its end.",
+        },
+        worker={
+            **nullable(STRING),
+            "description": "The instance id of the ETL worker that ran the "
+            "cycle; null when not known (an older ETL).",
+        },
+        shards={
+            **nullable({"type": "array", "items": _SHARD}),
+            "description": "The shards whose series the cycle analysed, "
+            "ascending; null when not known (an older or unsharded ETL).",
+        },
         seconds={"type": "number"},
+    ),
+    "EtlShards": obj(
+        since={**TIME, "description": "Runs that started from then on were read."},
+        shard_count={
+            **INTEGER,
+            "description": "Shards reported: the `shards` parameter, else the "
+            "largest shard a run covered plus one, else 64.",
+        },
+        shard_count_from={"type": "string", "enum": ["parameter", "runs", "default"]},
+        runs_read=INTEGER,
+        complete={
+            "type": "boolean",
+            "description": "False when the span held more runs than were read "
+            "(the oldest were left out).",
+        },
+        workers={
+            "type": "array",
+            "description": "Each worker's shards as ranges (e.g. 0-15,32), by "
+            "worker; the shards no cycle covered under worker null.",
+            "items": obj(
+                worker=nullable(STRING),
+                ranges=STRING,
+                shard_count=INTEGER,
+            ),
+        },
+        shards={
+            "type": "array",
+            "description": "Every shard, by number.",
+            "items": obj(
+                shard=_SHARD,
+                worker={
+                    **nullable(STRING),
+                    "description": "The worker of the latest cycle that "
+                    "covered the shard; null when none did.",
+                },
+                last_analysed_at={
+                    **nullable(TIME),
+                    "description": "End of the latest cycle that covered the "
+                    "shard and did not fail; null when none did.",
+                },
+                age_seconds=nullable({"type": "number"}),
+                last_run_id=nullable(STRING),
+            ),
+        },
     ),
     "Status": obj(status=STRING),
 }

@@ -123,3 +123,22 @@ def window(req: falcon.Request, allowed: tuple[int, ...]) -> int | None:
             "window", f"{raw} is not a computed window; use one of {names}"
         )
     return seconds
+
+
+def duration(req: falcon.Request, name: str, default: int, longest: int) -> int:
+    """An optional duration such as ``24h``, in seconds, at most ``longest``."""
+    raw = req.get_param(name)
+    if raw is None:
+        return default
+    most = f"{longest / 86400:g} days"
+    if not re.fullmatch(DURATION, raw):
+        raise BadParameter(
+            name, f"must be a duration such as 1h or 24h, at most {most}"
+        )
+    try:
+        seconds = parse_duration(raw)
+    except MonitoringError as exc:
+        raise BadParameter(name, str(exc)) from exc
+    if seconds > longest:
+        raise BadParameter(name, f"may be at most {most}")
+    return seconds

@@ -13,11 +13,13 @@ from adapters.formats.json_values import (
     unix_to_rfc3339,
     window_body,
 )
+from adapters.rest.shard_report import ShardReport
 from monitoring_core.durations import format_duration
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun
 from monitoring_core.series import MetricKind, SeriesKey, SeriesRecord, value_kind_of
+from monitoring_core.sharding import ShardStatus, compact
 from monitoring_core.windows import SeriesWindowStats
 
 _converter = converter()
@@ -145,4 +147,40 @@ def runs(found: Sequence[EtlRun]) -> dict[str, Any]:
     """Recent ETL cycles, newest first, with per-step seconds."""
     return {
         "data": [{**_converter.unstructure(r), "seconds": r.seconds} for r in found]
+    }
+
+
+def _shard(status: ShardStatus, now: datetime) -> dict[str, Any]:
+    analysed = status.last_analysed_at
+    age = None if analysed is None else (now - analysed).total_seconds()
+    return {
+        "shard": status.shard,
+        "worker": status.worker,
+        "last_analysed_at": None if analysed is None else rfc3339(analysed),
+        "age_seconds": age,
+        "last_run_id": status.last_run_id,
+    }
+
+
+def _workers(statuses: Sequence[ShardStatus]) -> list[dict[str, Any]]:
+    """Each owner's shards as ranges; the shards no recorded cycle covered
+    are under ``worker: null``."""
+    owned: dict[str | None, list[int]] = {}
+    for status in statuses:
+        owned.setdefault(status.worker, []).append(status.shard)
+    named = sorted((w, s) for w, s in owned.items() if w is not None)
+    rows = [*named, *([(None, owned[None])] if None in owned else [])]
+    return [{"worker": w, "ranges": compact(s), "shard_count": len(s)} for w, s in rows]
+
+
+def shards(report: ShardReport, now: datetime) -> dict[str, Any]:
+    """Which worker owns each shard and when each was last analysed."""
+    return {
+        "since": rfc3339(report.since),
+        "shard_count": len(report.statuses),
+        "shard_count_from": report.count_from,
+        "runs_read": report.runs_read,
+        "complete": report.complete,
+        "workers": _workers(report.statuses),
+        "shards": [_shard(s, now) for s in report.statuses],
     }

@@ -7,6 +7,7 @@ import falcon
 from adapters.rest import params, representation
 from adapters.rest.caching import send_json
 from adapters.rest.errors import UnknownSeries
+from adapters.rest.shard_report import MOST_SHARDS, shard_report
 from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesRecord
@@ -181,3 +182,22 @@ class EtlRuns(_SeriesResource):
         limit = params.integer(req, "limit", 20, 500)
         body = representation.runs(self._queries.etl_runs(limit))
         send_json(req, resp, body, MAX_AGE)
+
+
+SHARDS_SINCE = timedelta(hours=24)
+
+
+class EtlShards(_SeriesResource):
+    """``GET /v1/etl/shards?since=&shards=``: each shard's worker and last analysis."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        longest = int(HISTORY_LONGEST.total_seconds())
+        since = params.duration(
+            req, "since", int(SHARDS_SINCE.total_seconds()), longest
+        )
+        count = None
+        if req.get_param("shards") is not None:
+            count = params.integer(req, "shards", 1, MOST_SHARDS)
+        now = self._clock.now()
+        report = shard_report(self._queries, now, timedelta(seconds=since), count)
+        send_json(req, resp, representation.shards(report, now), MAX_AGE)

@@ -10,6 +10,7 @@ from adapters.sql.values import (
     joined_floats,
     ms_to_unix,
     required,
+    text_shards,
     unspell,
 )
 from monitoring_core.forecasts import Forecast, ForecastScore
@@ -163,4 +164,6 @@ def row_to_run(row: Row) -> EtlRun:
         results_delivered=row.results_delivered,
         results_buffered=row.results_buffered,
         aborted=row.aborted,
+        worker=row.worker,
+        shards=text_shards(row.shards),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from adapters.bounded_cache import BoundedCache
 from adapters.sql.packed import pack_points
 from adapters.sql.values import (
+    shards_text,
     spell,
     spelled_list,
     split_floats,
@@ -210,4 +211,6 @@ def run_row(result: EtlRun) -> Row:
         "results_delivered": result.results_delivered,
         "results_buffered": result.results_buffered,
         "aborted": result.aborted,
+        "worker": result.worker,
+        "shards": shards_text(result.shards),
     }

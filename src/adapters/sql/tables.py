@@ -8,6 +8,7 @@ from sqlalchemy.dialects import mysql
 NAME_LENGTH = 255
 MODEL_LENGTH = 64
 RUN_ID_LENGTH = 64
+WORKER_LENGTH = 255
 KIND_LENGTH = 16
 
 metadata = sa.MetaData()
@@ -155,7 +156,11 @@ etl_runs = sa.Table(
     _int("results_delivered", nullable=True),
     _int("results_buffered", nullable=True),
     sa.Column("aborted", sa.Text(), nullable=True),
+    sa.Column("worker", sa.String(WORKER_LENGTH), nullable=True),
+    # Ascending shards as compact ranges (``0-15,32``; ``-``: none), ADR 0058.
+    sa.Column("shards", sa.Text(), nullable=True),
     _fits("etl_runs", "run_id", RUN_ID_LENGTH),
+    _fits("etl_runs", "worker", WORKER_LENGTH),
     sa.Index("ix_etl_runs_started_at", "started_at"),
     **_OPTIONS,
 )

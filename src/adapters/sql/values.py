@@ -1,10 +1,12 @@
-"""How domain values become column values and back: times, floats, JSON text."""
+"""How domain values become column values and back: times, floats, JSON, shards."""
 
 import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from monitoring_core.sharding import compact
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -114,3 +116,21 @@ def to_json(value: Any) -> str:
 def spelled_list(values: Iterable[float]) -> list[float | str | None]:
     """Floats ready for ``to_json``."""
     return [spell(v) for v in values]
+
+
+def shards_text(shards: tuple[int, ...] | None) -> str | None:
+    """Shards as compact ranges (``0-15,32``; ``-``: none), or NULL if unknown."""
+    return None if shards is None else compact(shards)
+
+
+def text_shards(text: str | None) -> tuple[int, ...] | None:
+    """The inverse of ``shards_text``: ascending shards."""
+    if text is None:
+        return None
+    if text == "-":
+        return ()
+    shards: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        shards.extend(range(int(first), int(last or first) + 1))
+    return tuple(shards)

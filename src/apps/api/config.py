@@ -6,8 +6,8 @@ import attrs
 
 from apps.env import Env
 from apps.settings import (
-    API_TOKEN,
     SlaClientSettings,
+    read_api_token,
     read_bind_host,
     read_database_url,
     read_sla_client_settings,
@@ -53,13 +53,7 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
             minimum=0,
             maximum=300,
         ),
-        token=env.text(
-            API_TOKEN,
-            "",
-            r"[\x21-\x7e]{0,512}",
-            "printable ASCII without spaces",
-        )
-        or None,
+        token=read_api_token(env),
         sla=_sla(env),
     )
     env.raise_if_invalid()

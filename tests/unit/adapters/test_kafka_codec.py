@@ -24,7 +24,7 @@ def test_every_result_validates_against_its_schema(result: object) -> None:
     assert decoded["schema"] == 1
     assert decoded["computed_at"] == "2026-11-26T12:00:00.000Z"
     if decoded["type"] == "etl_run":
-        assert key == "abc" and decoded["series"] is None
+        assert key == decoded["data"]["run_id"] and decoded["series"] is None
     else:
         assert key == decoded["series"]["id"] == factories.KEY.id
 

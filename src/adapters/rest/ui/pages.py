@@ -25,6 +25,7 @@ from monitoring_core.errors import InvalidSelector, MonitoringError, SlaNotFound
 from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.selectors import parse_selector
 from monitoring_core.services.sla_console import SlaConsoleSource
+from monitoring_core.sharding import compact
 
 log = logging.getLogger(__name__)
 RANGES = {"1h": 3600, "3h": 10800, "12h": 43200, "24h": 86400, "7d": 604800}
@@ -51,6 +52,7 @@ def environment() -> jinja2.Environment:
     env.filters["utc"] = _utc
     env.filters["json_block"] = json_block
     env.filters["pct"] = _pct
+    env.filters["shard_ranges"] = compact
     return env
 
 
