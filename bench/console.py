@@ -15,6 +15,10 @@ Prometheus path of the same judgement.
   score), without rendering.
 - Overview: ``--slas`` SLAs of one objective each, after one state refresh.
   Baseline: the same rows as JSON (what a JSON route of that data would cost).
+- Both pages again as ``monitoring api`` serves them (ADR 0056): the REST app
+  reads the SLA pages through ``GrpcSlaConsole`` over a loopback gRPC channel
+  to a server of the same SLA manager in this process, so the extra cost is
+  the RPC, its protobuf encoding and decoding, and the conversion back.
 
 Medians of ``--runs`` requests after one warm-up (the first call of the detail
 page, which reads and judges every slice, is reported apart). Appends a
@@ -43,6 +47,10 @@ import host  # noqa: E402
 from falcon import testing  # noqa: E402
 from sla_violations import write_openmetrics  # noqa: E402
 
+from adapters.grpc.client import SlaClient  # noqa: E402
+from adapters.grpc.server import start_server  # noqa: E402
+from adapters.grpc.service import SlaManagerServicer  # noqa: E402
+from adapters.grpc.sla_console import GrpcSlaConsole  # noqa: E402
 from adapters.in_memory.clock import FixedClock  # noqa: E402
 from adapters.in_memory.metric_source import InMemoryMetricSource  # noqa: E402
 from adapters.in_memory.prediction_log import InMemoryPredictionLog  # noqa: E402
@@ -116,6 +124,7 @@ class Cases:
 
     services: Any
     console: SlaConsoleQueries
+    clock: FixedClock
 
 
 def world(
@@ -167,7 +176,22 @@ def world(
         state, services.definitions, services.judgement, services.predictions, clock
     )
     client = testing.TestClient(create_app(store, clock, None, sla=console))
-    return client, Cases(services=services, console=console), store
+    return client, Cases(services=services, console=console, clock=clock), store
+
+
+def over_grpc(path: str, cases: Cases, store: Any, runs: int) -> tuple[float, float]:
+    """``path``'s first and median time when the SLA pages are read over gRPC."""
+    s = cases.services
+    servicer = SlaManagerServicer(
+        s.definitions, s.judgement, s.predictions, cases.clock, cases.console
+    )
+    server = start_server(servicer, "127.0.0.1:0", workers=4)
+    try:
+        with SlaClient(f"127.0.0.1:{server.port}", timeout_seconds=60) as client:
+            app = create_app(store, cases.clock, None, sla=GrpcSlaConsole(client))
+            return timed(page(testing.TestClient(app), path), runs)
+    finally:
+        server.stop(grace_seconds=0)
 
 
 def timed(action: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -249,12 +273,17 @@ def run(args: argparse.Namespace) -> str:
     detail_first, detail_ms = timed(page(detail_client, path), args.runs)
     _, detail_base = timed(detail_baseline(detail_cases, store), args.runs)
     size = len(detail_client.simulate_get(path).text)
-    overview_client, overview_cases, _ = world(
+    overview_client, overview_cases, overview_store = world(
         args.slas, [[i] for i in range(args.slas)]
     )
     overview_first, overview_ms = timed(page(overview_client, "/ui"), args.runs)
     _, overview_base = timed(overview_baseline(overview_cases), args.runs)
     listed = overview_client.simulate_get("/ui").text.count("<tr data-sla=")
+    grpc_detail_first, grpc_detail = over_grpc(path, detail_cases, store, args.runs)
+    grpc_overview_first, grpc_overview = over_grpc(
+        "/ui", overview_cases, overview_store, args.runs
+    )
+    grpc_verdict = "met" if grpc_overview < TARGET_MS else "missed"
     verdict = "met" if overview_ms < TARGET_MS else "missed"
     real = ""
     if args.prometheus:
@@ -286,6 +315,10 @@ Medians of {args.runs} requests after one warm-up; the first detail call reads a
 {real}| overview baseline: the same {args.slas} rows as JSON | {overview_base:.1f} | 1.00x | |
 | **overview page**, {listed} SLAs | {overview_ms:.1f} | {overview_ms / overview_base:.2f}x | < {TARGET_MS:.0f} ms: {verdict} |
 | overview page, first call | {overview_first:.1f} | {overview_first / overview_base:.2f}x | |
+| SLA detail page **over gRPC** (`monitoring api`, ADR 0056) | {grpc_detail:.1f} | {grpc_detail / detail_base:.2f}x | |
+| SLA detail page over gRPC, first call (judged already) | {grpc_detail_first:.1f} | {grpc_detail_first / detail_base:.2f}x | |
+| overview page **over gRPC** (`monitoring api`) | {grpc_overview:.1f} | {grpc_overview / overview_base:.2f}x | < {TARGET_MS:.0f} ms: {grpc_verdict} |
+| overview page over gRPC, first call | {grpc_overview_first:.1f} | {grpc_overview_first / overview_base:.2f}x | |
 """
 
 
