@@ -104,6 +104,12 @@ class Env:
 
         return self._read(name, default, check, default)
 
+    def optional_url(self, name: str) -> str | None:
+        """An http(s) URL as ``url`` reads it, or None when unset or empty."""
+        if not self._environ.get(name, "").strip():
+            return None
+        return self.url(name, "")
+
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         """One of a few words."""
         return self.text(

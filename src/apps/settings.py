@@ -14,6 +14,7 @@ from adapters.grpc.client import SlaClient
 from apps.env import Env
 
 LOG_LEVEL = "MONITORING_LOG_LEVEL"
+PROMETHEUS_URL = "MONITORING_PROMETHEUS_URL"
 API_TOKEN = "MONITORING_API_TOKEN"
 """Read by the REST API's loader and ``monitoring etl-shards``; named in the
 exposure warnings of two commands."""
@@ -54,7 +55,13 @@ def read_database_migrate(env: Env) -> bool:
 
 def read_prometheus_url(env: Env) -> str:
     """``MONITORING_PROMETHEUS_URL``: ETL and SLA manager."""
-    return env.url("MONITORING_PROMETHEUS_URL", "http://127.0.0.1:9090")
+    return env.url(PROMETHEUS_URL, "http://127.0.0.1:9090")
+
+
+def read_console_prometheus_url(env: Env) -> str | None:
+    """``MONITORING_PROMETHEUS_URL`` where it is optional: the REST API's console
+    reads the alerts there (ADR 0057); unset, it has none."""
+    return env.optional_url(PROMETHEUS_URL)
 
 
 def read_prometheus_timeout(env: Env) -> int:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import attrs
 
+from monitoring_core.alerts import Alert
 from monitoring_core.forecasts import Forecast, ForecastScore
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.prediction_scores import PredictionRecord
@@ -502,4 +503,20 @@ class ShardLease(Protocol):
     def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:
         """Record that ``shards`` were analysed for ``window``, ending at ``at``
         (called inside ``publishing``)."""
+        ...
+
+
+class AlertStates(Protocol):
+    """Where alerting rules are evaluated (Prometheus): its active alerts (ADR 0057)."""
+
+    def active(self) -> list[Alert]:
+        """Every alert that is pending or firing now, of every rule.
+
+        Returns:
+            The alerts with their labels, state, activation time and value;
+            map them to SLAs with ``monitoring_core.alerts.by_sla``.
+
+        Raises:
+            SourceUnavailable: the rule evaluator could not answer.
+        """
         ...

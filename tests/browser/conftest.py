@@ -63,6 +63,7 @@ def world() -> ConsoleWorld:
 
 @pytest.fixture(scope="module")
 def base_url(world: ConsoleWorld) -> Iterator[str]:
-    url, stop = serve(world.app())
+    # With alerts: the screenshots show the Alerts column and an SLA's alerts.
+    url, stop = serve(world.app(prometheus="http://127.0.0.1:9090"))
     yield url
     stop()

@@ -3,7 +3,8 @@
 Built on ``StateWorld`` (an SLA ``temps`` over ``temp{host="a"}`` and
 ``temp{host="b"}`` with hand-placed bad slices and a forecast far above the
 range), plus 12 hours of window statistics of series a every 10 minutes, its
-metadata and forecast score, and a few ETL cycles, all before ``NOW``.
+metadata and forecast score, and a few ETL cycles, all before ``NOW``; and
+the alerts a Prometheus would hold for ``temps`` (one firing, one pending).
 """
 
 import math
@@ -11,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from adapters.in_memory.alert_states import InMemoryAlertStates
 from adapters.rest.api import App, create_app
+from adapters.rest.ui.alert_views import ConsoleAlerts
 from monitoring_core.forecasts import ForecastScore
 from monitoring_core.metadata import (
     Seasonality,
@@ -118,15 +121,41 @@ class ConsoleWorld(StateWorld):
             self.services.predictions,
             self.clock,
         )
+        self.alerts = InMemoryAlertStates(self.clock)
+        labels = {"sla": "temps", "objective": "0"}
+        self.alerts.hold(
+            "SLOBurnRatePage",
+            {**labels, "severity": "page"},
+            since=AT - timedelta(minutes=25),
+            value=42.0,
+            annotations={"summary": "SLA temps, objective 0: the budget burns fast"},
+        )
+        self.alerts.hold(
+            "SLOPredictedBreach",
+            {**labels, "severity": "ticket"},
+            since=AT - timedelta(minutes=2),
+            value=0.83,
+            for_seconds=300,
+        )
 
-    def app(self, token: str | None = None, refresh_seconds: int = 30) -> App:
-        """The REST API with the console over this world."""
+    def app(
+        self,
+        token: str | None = None,
+        refresh_seconds: int = 30,
+        prometheus: str | None = None,
+    ) -> App:
+        """The REST API with the console over this world; with ``prometheus``
+        (its URL, for the link), the console shows ``alerts``."""
+        alerts = (
+            ConsoleAlerts(self.alerts, f"{prometheus}/alerts") if prometheus else None
+        )
         return create_app(
             self.store,
             self.clock,
             token,
             sla=self.use_cases,
             refresh_seconds=refresh_seconds,
+            alerts=alerts,
         )
 
     def add_run(self, number: int, series: int) -> EtlRun:

@@ -15,6 +15,7 @@ from adapters.rest import errors, operations, resources
 from adapters.rest.middleware import BearerToken, RequestMetrics, UriLimit
 from adapters.rest.openapi import document
 from adapters.rest.read_cache import CachedQueries
+from adapters.rest.ui.alert_views import ConsoleAlerts
 from adapters.rest.ui.auth import ConsoleAuth
 from adapters.rest.ui.console import DEFAULT_REFRESH_SECONDS, add_console
 from monitoring_core.ports import Clock, ResultQueries
@@ -41,6 +42,7 @@ def create_app(
     windows: Sequence[int] = DEFAULT_WINDOWS,
     sla: SlaConsoleSource | None = None,
     refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
+    alerts: ConsoleAlerts | None = None,
 ) -> App:
     """The WSGI app; every route reads ``queries`` and times come from ``clock``.
 
@@ -59,6 +61,8 @@ def create_app(
         sla: what the console's SLA pages read of the SLA manager (None:
             the console shows series and ETL runs only).
         refresh_seconds: how often a console page reloads its live part.
+        alerts: the Prometheus whose active alerts the console's SLA pages
+            show (None: they say no Prometheus is configured).
     """
     registry = registry or CollectorRegistry()
     middleware: list[Any] = [RequestMetrics(registry), UriLimit()]
@@ -76,7 +80,13 @@ def create_app(
         cached = CachedQueries(queries, cache_seconds, _lookups(registry))
     _add_v1(app, cached, clock, queries, tuple(sorted(set(windows))))
     add_console(
-        app, cached, clock, token=token, sla=sla, refresh_seconds=refresh_seconds
+        app,
+        cached,
+        clock,
+        token=token,
+        sla=sla,
+        refresh_seconds=refresh_seconds,
+        alerts=alerts,
     )
     return app
 

@@ -9,6 +9,7 @@ from apps.settings import (
     SlaClientSettings,
     read_api_token,
     read_bind_host,
+    read_console_prometheus_url,
     read_database_url,
     read_sla_client_settings,
     read_windows,
@@ -35,6 +36,9 @@ class ApiConfig:
     sla: SlaClientSettings | None = None
     """The SLA manager the console's SLA pages ask over gRPC (ADR 0056); None
     when MONITORING_SLA_ADDRESS is unset: the SLA pages say how to set it."""
+    prometheus_url: str | None = None
+    """The Prometheus whose alerts the console shows (ADR 0057); None when
+    MONITORING_PROMETHEUS_URL is unset: alert state is shown as unknown."""
 
 
 def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
@@ -55,6 +59,7 @@ def load_api_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
         ),
         token=read_api_token(env),
         sla=_sla(env),
+        prometheus_url=read_console_prometheus_url(env),
     )
     env.raise_if_invalid()
     return config

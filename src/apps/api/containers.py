@@ -15,7 +15,10 @@ from prometheus_client import (
 )
 
 from adapters.grpc.sla_console import GrpcSlaConsole
+from adapters.prometheus.alert_states import PrometheusAlertStates
+from adapters.prometheus.client import PrometheusHttp
 from adapters.rest.api import create_app
+from adapters.rest.ui.alert_views import ConsoleAlerts
 from adapters.sql.result_store import sql_store
 from adapters.system.clock import SystemClock
 from apps.api.config import ApiConfig
@@ -36,6 +39,23 @@ def multiprocess_exposition() -> tuple[bytes, str]:
 
 def _cache_seconds(config: ApiConfig) -> float:
     return config.cache_seconds
+
+
+ALERTS_TIMEOUT_SECONDS = 5.0
+"""A page waits at most this long for Prometheus' alerts, then says they are
+unavailable (ADR 0057)."""
+
+
+def _prometheus_url(config: ApiConfig) -> str | None:
+    return config.prometheus_url
+
+
+def console_alerts(prometheus_url: str | None) -> ConsoleAlerts | None:
+    """The active alerts of that Prometheus for the console; None without one."""
+    if prometheus_url is None:
+        return None
+    http = PrometheusHttp(prometheus_url, ALERTS_TIMEOUT_SECONDS)
+    return ConsoleAlerts(PrometheusAlertStates(http), f"{prometheus_url}/alerts")
 
 
 def sla_console(config: ApiConfig) -> Iterator[SlaConsoleSource | None]:
@@ -72,6 +92,9 @@ class ApiContainer(containers.DeclarativeContainer):
     )
     """What the console reads of the SLA manager: over gRPC, or in process
     (``monitoring run`` overrides it with its SLA manager's)."""
+    prometheus_url = providers.Callable(_prometheus_url, config)
+    """Where the console reads alerts (``monitoring run``: the ETL's Prometheus)."""
+    alerts = providers.Singleton(console_alerts, prometheus_url)
     app = providers.Singleton(
         create_app,
         store,
@@ -82,4 +105,5 @@ class ApiContainer(containers.DeclarativeContainer):
         cache_seconds=cache_seconds,
         windows=config.provided.windows,
         sla=sla,
+        alerts=alerts,
     )

@@ -43,6 +43,10 @@ def _nothing() -> providers.Object[None]:
     return providers.Object(None)
 
 
+def _prometheus_url(config: RunConfig) -> str:
+    return config.etl.prometheus_url
+
+
 class AllInOneContainer(containers.DeclarativeContainer):
     """ETL, storage, REST API and SLA manager in one process."""
 
@@ -98,6 +102,8 @@ class AllInOneContainer(containers.DeclarativeContainer):
         registry=registry,
         exposition=_nothing(),
         cache_seconds=providers.Object(0.0),  # reads the store directly, as always
-        # The console's SLA pages read the SLA manager of this process.
+        # The console's SLA pages read the SLA manager of this process, and
+        # the alerts of the Prometheus the ETL reads (ADR 0057).
         sla=sla.console,
+        prometheus_url=providers.Callable(_prometheus_url, config),
     )

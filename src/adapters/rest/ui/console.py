@@ -6,6 +6,7 @@ from typing import Any
 import falcon
 
 from adapters.rest.ui import pages
+from adapters.rest.ui.alert_views import ConsoleAlerts
 from monitoring_core.ports import Clock, ResultQueries
 from monitoring_core.services.sla_console import SlaConsoleSource
 
@@ -21,6 +22,7 @@ def add_console(
     token: str | None,
     sla: SlaConsoleSource | None,
     refresh_seconds: int = DEFAULT_REFRESH_SECONDS,
+    alerts: ConsoleAlerts | None = None,
 ) -> None:
     """``/ui`` pages, ``/ui/static`` files and ``/docs`` (Swagger UI).
 
@@ -31,8 +33,10 @@ def add_console(
             no SLA manager is set (``monitoring api`` without
             ``MONITORING_SLA_ADDRESS``): the SLA pages then say so.
         refresh_seconds: how often a page reloads its live part.
+        alerts: the Prometheus whose active alerts the SLA pages show (None:
+            they say no Prometheus is configured).
     """
-    shared = pages.Pages(queries, clock, sla, token, refresh_seconds)
+    shared = pages.Pages(queries, clock, sla, token, refresh_seconds, alerts)
     routes: list[tuple[str, Any]] = [
         ("/ui", pages.Overview(shared)),
         ("/ui/sla/{name}", pages.SlaDetail(shared)),

@@ -19,7 +19,8 @@ import markupsafe
 import msgspec
 
 from adapters.rest.errors import UnknownSeries
-from adapters.rest.ui import series_views, sla_views
+from adapters.rest.ui import alert_views, series_views, sla_views
+from adapters.rest.ui.alert_views import ConsoleAlerts
 from adapters.rest.ui.auth import clear_session, safe_next, set_session
 from monitoring_core.errors import InvalidSelector, MonitoringError, SlaNotFound
 from monitoring_core.ports import Clock, ResultQueries
@@ -88,12 +89,15 @@ class Pages:
         sla: SlaConsoleSource | None,
         token: str | None,
         refresh_seconds: int,
+        alerts: ConsoleAlerts | None = None,
     ) -> None:
         self.queries = queries
         self.clock = clock
         self.sla = sla
         self.token = token
         self.refresh_seconds = refresh_seconds
+        self.alerts = alerts
+        """Prometheus' active alerts (None: no Prometheus configured)."""
         self._env = environment()
 
     def render(
@@ -206,6 +210,9 @@ class Overview:
         snapshot = None
         if self.pages.sla is not None:
             rows, snapshot = sla_views.overview(self.pages.sla, query, sort)
+        wanted = req.get_param("alerts") or ""
+        alerts = alert_views.read(self.pages.alerts)
+        rows, notice = alert_views.overview_rows(rows, alerts, wanted, sort)
         windows = [w["window"] for w in rows[0]["windows"]] if rows else []
         horizons = [r["predicted"].get("horizon") for r in rows]
         self.pages.render(
@@ -221,7 +228,11 @@ class Overview:
             no_sla_manager=NO_SLA_MANAGER,
             query=query,
             sort=sort,
-            sort_keys=sla_views.SORT_KEYS,
+            sort_keys=(*sla_views.SORT_KEYS, "alerts"),
+            alerts=alerts,
+            alert_filter=wanted,
+            alert_filters=alert_views.FILTERS,
+            notice=notice,
             data={"slas": rows},
         )
 
@@ -239,12 +250,14 @@ class SlaDetail:
         if source is None:
             return
         found = sla_views.detail(source, self.pages.queries, name, seconds)
+        alerts = alert_views.detail(alert_views.read(self.pages.alerts), name)
         self.pages.render(
             req,
             resp,
             "sla.html",
             title=f"SLA {name}",
             sla=found,
+            alerts=alerts,
             ranges=self.pages.range_links(req, chosen),
             notice=notice,
             data=found,
