@@ -37,7 +37,8 @@ def sample_results(count: int) -> list[Result]:
         for i in range(count)
     ]
     rest = [factories.metadata(), factories.forecast(), factories.score()]
-    return [stats, *rest, factories.etl_run(), *many]
+    runs = [factories.etl_run(), factories.sharded_etl_run()]
+    return [stats, *rest, *runs, *many]
 
 
 @contextlib.contextmanager

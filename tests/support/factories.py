@@ -155,10 +155,16 @@ def etl_run() -> EtlRun:
 
 
 def sharded_etl_run() -> EtlRun:
-    """The record of a sharded worker's cycle (ADR 0055, 0058), every count known."""
+    """The record of a sharded worker's analysis cycle (ADR 0055, 0058), every
+    count known."""
     return attrs.evolve(
         etl_run(),
         run_id="abd",
+        steps=(
+            StepTiming(step=Step.DISCOVERY, seconds=0.5),
+            StepTiming(step=Step.WINDOW_STATS, seconds=1.25),
+            StepTiming(step=Step.PUBLISH, seconds=0.1, error="down"),
+        ),
         results_delivered=0,
         results_buffered=0,
         worker="etl-host-1a2b3c4d",
