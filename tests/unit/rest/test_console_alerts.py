@@ -186,3 +186,18 @@ def test_alert_labels_and_annotations_are_escaped(aw: AlertWorld) -> None:
     page = aw.client().simulate_get("/ui/sla/temps").text
     assert "<script>alert(1)" not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_the_link_in_every_generated_alert_leads_to_the_slas_page(
+    aw: AlertWorld,
+) -> None:
+    # ``monitoring sla rules`` writes sla_url http://.../ui/slas/{sla}.
+    client = aw.client()
+    moved = client.simulate_get("/ui/slas/temps", query_string="range=1h")
+    assert moved.status_code == 301
+    assert moved.headers["location"].endswith("/ui/sla/temps?range=1h")
+    assert (
+        client.simulate_get("/ui/sla/temps", params={"range": "1h"}).status_code == 200
+    )
+    odd = client.simulate_get("/ui/slas/a%20b")
+    assert odd.headers["location"].endswith("/ui/sla/a%20b")

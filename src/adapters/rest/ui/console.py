@@ -2,6 +2,7 @@
 
 import pathlib
 from typing import Any
+from urllib.parse import quote
 
 import falcon
 
@@ -41,6 +42,7 @@ def add_console(
         ("/ui", pages.Overview(shared)),
         ("/ui/sla/{name}", pages.SlaDetail(shared)),
         ("/ui/sla/{name}/budget", pages.SlaBudget(shared)),
+        ("/ui/slas/{name}", SlaLink()),
         ("/ui/series", pages.SeriesExplorer(shared)),
         ("/ui/series/{id}", pages.SeriesDetail(shared)),
         ("/ui/etl", pages.EtlRuns(shared)),
@@ -53,3 +55,12 @@ def add_console(
     app.add_route("/ui/login", login)
     app.add_route("/ui/logout", login, suffix="logout")
     app.add_static_route("/ui/static", str(STATIC))
+
+
+class SlaLink:
+    """``GET /ui/slas/{name}``: the link in every generated alert (``sla_url``,
+    docs/alerting.md) goes on to the SLA's page, ``/ui/sla/{name}`` (ADR 0057)."""
+
+    def on_get(self, req: falcon.Request, _resp: falcon.Response, name: str) -> None:
+        query = f"?{req.query_string}" if req.query_string else ""
+        raise falcon.HTTPMovedPermanently(f"/ui/sla/{quote(name, safe='')}{query}")
