@@ -2,10 +2,13 @@
 
 The runs come through ``ResultQueries.etl_runs`` (newest first): a first read
 of ``FIRST_READ`` runs covers a day of a few workers at the default 5-minute
-cycle; while the oldest run read is still inside the span, the read grows
-fourfold, up to ``MOST_RUNS``. Beyond that the report says it is incomplete.
+cycle; while the oldest run read is still inside the span, the next read is
+sized by the rate of runs seen so far (a quarter more than the span needs at
+that rate, at least twice the last read), up to ``MOST_RUNS``. Beyond that the
+report says it is incomplete.
 """
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -43,7 +46,18 @@ class ShardReport:
     complete: bool
 
 
-def _runs_since(queries: ResultQueries, since: datetime) -> tuple[list[EtlRun], bool]:
+def _next_read(found: Sequence[EtlRun], now: datetime, since: datetime) -> int:
+    """The span's runs at the rate seen so far, and a quarter more."""
+    seen = (now - found[-1].started_at).total_seconds()
+    wanted = (now - since).total_seconds()
+    if seen <= 0:
+        return len(found) * 4
+    return max(len(found) * 2, math.ceil(len(found) * wanted / seen * 1.25))
+
+
+def _runs_since(
+    queries: ResultQueries, now: datetime, since: datetime
+) -> tuple[list[EtlRun], bool]:
     limit = FIRST_READ
     while True:
         found = queries.etl_runs(limit)
@@ -52,7 +66,7 @@ def _runs_since(queries: ResultQueries, since: datetime) -> tuple[list[EtlRun], 
             return inside, True
         if limit >= MOST_RUNS:
             return inside, False
-        limit = min(limit * 4, MOST_RUNS)
+        limit = min(_next_read(found, now, since), MOST_RUNS)
 
 
 def _count(runs: Sequence[EtlRun], asked: int | None) -> tuple[int, str]:
@@ -74,7 +88,7 @@ def shard_report(
         StoreUnavailable: the store did not answer.
     """
     since = now - span
-    runs, complete = _runs_since(queries, since)
+    runs, complete = _runs_since(queries, now, since)
     shard_count, count_from = _count(runs, count)
     return ShardReport(
         since=since,

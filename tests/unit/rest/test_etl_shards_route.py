@@ -181,3 +181,23 @@ def test_the_etl_run_schema_lists_exactly_what_the_representation_emits(
     shards = client.simulate_get("/v1/etl/shards").json
     declared, required = _properties(openapi_schemas.SCHEMAS["EtlShards"])
     assert set(shards) == declared == required
+
+
+class _CountingStore(InMemoryResultStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[int] = []
+
+    def etl_runs(self, limit: int) -> list[EtlRun]:
+        self.reads.append(limit)
+        return super().etl_runs(limit)
+
+
+def test_a_day_of_steady_runs_is_read_in_two_store_calls() -> None:
+    store = _CountingStore()
+    store.write([cycle(f"r{i}", i / 2, "etl-a", (i % 64,)) for i in range(3000)])
+    client = testing.TestClient(create_app(store, FixedClock(NOW), None))
+    body = client.simulate_get("/v1/etl/shards").json
+    assert (body["runs_read"], body["complete"]) == (2880, True)  # 24 h of 30 s
+    assert len(store.reads) == 2 and store.reads[0] == shard_report.FIRST_READ
+    assert 2880 < store.reads[1] < 2 * 2880
