@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
 
 from monitoring_core.errors import SourceUnavailable
 
@@ -23,8 +24,16 @@ class PrometheusHttp:
     """
 
     def __init__(
-        self, url: str, timeout_seconds: float, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        timeout_seconds: float,
+        headers: Mapping[str, str] | None = None,
+        *,
+        retries: int | None = None,
     ) -> None:
+        """``retries``: attempts after a failed connection (None: the library's
+        default, several with backoff; 0 fails at once, for a page that must not
+        wait, ADR 0057)."""
         self.url = url.rstrip("/")
         self._timeout = timeout_seconds
         self.recorded: list[tuple[str, dict[str, str]]] | None = None
@@ -34,6 +43,7 @@ class PrometheusHttp:
             headers=dict(headers or {}),
             timeout=int(timeout_seconds),
             method="POST",
+            retry=None if retries is None else Retry(total=retries),
         )
 
     def post(self, path: str, form: Mapping[str, str]) -> Any:

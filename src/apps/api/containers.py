@@ -54,7 +54,9 @@ def console_alerts(prometheus_url: str | None) -> ConsoleAlerts | None:
     """The active alerts of that Prometheus for the console; None without one."""
     if prometheus_url is None:
         return None
-    http = PrometheusHttp(prometheus_url, ALERTS_TIMEOUT_SECONDS)
+    # No retry: the library's retries with backoff held a page 6 s when
+    # Prometheus refused the connection.
+    http = PrometheusHttp(prometheus_url, ALERTS_TIMEOUT_SECONDS, retries=0)
     return ConsoleAlerts(PrometheusAlertStates(http), f"{prometheus_url}/alerts")
 
 

@@ -4,6 +4,7 @@
 ``monitoring run`` uses the Prometheus its ETL reads, default included.
 """
 
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,19 @@ def test_monitoring_run_reads_the_alerts_of_the_etls_prometheus(
     )
     alerts = AllInOneContainer(config=config).api.alerts()
     assert alerts is not None and alerts.page_url == page
+
+
+def test_a_refused_connection_is_unavailable_at_once_not_after_retries() -> None:
+    """The library retries with backoff by default (6 s measured); a page must not."""
+    from monitoring_core.errors import SourceUnavailable
+    from tests.support.prometheus import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    alerts = ApiContainer(
+        config=load_api_config({"MONITORING_PROMETHEUS_URL": url})
+    ).alerts()
+    assert alerts is not None
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable):
+        alerts.states.active()
+    assert time.monotonic() - started < 1.0
