@@ -26,8 +26,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from confluent_kafka import Consumer
-from confluent_kafka.admin import AdminClient
 
 from adapters.sql.etl_state import SqliteEtlState, open_etl_state
 from adapters.sql.result_store import sql_store
@@ -43,6 +41,7 @@ from tests.support.processes import (
     wait_for_grpc,
 )
 from tests.support.servers import server
+from tests.support.topics import Topic
 
 LOAD = SeriesKey.of("node_load1", {"instance": "127.0.0.1:19100", "job": "node"})
 STEP = 5
@@ -103,46 +102,6 @@ def _apply(grpc: str, folder: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-
-
-class Topic:
-    """Every message published on one topic, read as it arrives."""
-
-    def __init__(self, bootstrap: str, name: str) -> None:
-        self.name = name
-        self._bootstrap = bootstrap
-        self.messages: list[dict[str, Any]] = []
-        self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"restart-{name}",
-                "auto.offset.reset": "earliest",
-                "enable.auto.commit": False,
-                "topic.metadata.refresh.interval.ms": 1000,
-            }
-        )
-        self._consumer.subscribe([name])
-
-    def read(self) -> list[dict[str, Any]]:
-        """Poll what arrived since the last read; every message so far."""
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            message = self._consumer.poll(0.2)
-            if message is None or message.error() is not None:
-                continue
-            self.messages.append(json.loads(message.value() or b"{}"))
-        return self.messages
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.read() if m["type"] == kind]
-
-    def close(self) -> None:
-        """Stop reading and drop the topic."""
-        self._consumer.close()
-        admin = AdminClient({"bootstrap.servers": self._bootstrap})
-        for done in admin.delete_topics([self.name], operation_timeout=10).values():
-            with contextlib.suppress(Exception):  # never created: nothing to drop
-                done.result(timeout=15)
 
 
 def _moment(text: str) -> datetime:

@@ -18,9 +18,20 @@ from apps.storage.config import load_storage_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\| `(MONITORING_[A-Z0-9_]+)` \| ([^|]+) \|", re.MULTILINE)
-FREE_TEXT = {"unset", "the series selectors", "the topic + `.dead-letter`"}
+FREE_TEXT = {
+    "unset",
+    "the series selectors",
+    "the topic + `.dead-letter`",
+    "the topic + `.etl-workers`",
+    "the topic + `.etl-shards`",
+}
 """Defaults the README describes in words; the code's default is empty or derived."""
-DERIVED = {"MONITORING_DEAD_LETTER_TOPIC", "MONITORING_FORECAST_SELECTORS"}
+DERIVED = {
+    "MONITORING_DEAD_LETTER_TOPIC",
+    "MONITORING_FORECAST_SELECTORS",
+    "MONITORING_ETL_GROUP",
+    "MONITORING_ETL_SHARD_TOPIC",
+}
 
 
 class Recorder(Mapping[str, str]):

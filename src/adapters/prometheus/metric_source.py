@@ -16,6 +16,7 @@ from adapters.prometheus.groups import (
     Group,
     common_labels,
     group_selector,
+    narrowed,
     native_group,
     plain_query,
     unanalysed,
@@ -50,6 +51,8 @@ class PrometheusMetricSource(MetricSource):
         batch_series: about how many series one combined query may cover.
         concurrency: queries in flight at once, so that Prometheus evaluates
             one batch while this process parses the previous one.
+        narrow_label: a label whose values select a batch's series of a metric
+            when they are not all of it (a sharded worker's share, ADR 0055).
     """
 
     def __init__(
@@ -59,8 +62,10 @@ class PrometheusMetricSource(MetricSource):
         resolution_seconds: int = 60,
         batch_series: int = DEFAULT_BATCH_SERIES,
         concurrency: int = 2,
+        narrow_label: str | None = None,
     ) -> None:
         self._http = http
+        self._narrow = narrow_label
         self._concurrency = concurrency
         self._rate = rate_seconds
         self._resolution = resolution_seconds
@@ -126,7 +131,7 @@ class PrometheusMetricSource(MetricSource):
         Prometheus 2.4x answers functions of native histograms (``*_over_time``,
         ``label_replace``) with zeros, so only their plain samples tell them apart.
         """
-        queries = [plain_query(b) for b in batches]
+        queries = [plain_query(b, self._narrow) for b in batches]
         return {
             answer_key(item["metric"])
             for result in self._pipelined(lambda q: self._http.query(q, at), queries)
@@ -139,7 +144,7 @@ class PrometheusMetricSource(MetricSource):
     ) -> str:
         terms = []
         for name, kind, members in batch:
-            selector = group_selector(name, members)
+            selector = group_selector(name, members, self._narrow)
             native = native_group(kind, members, natives)
             terms += stat_terms(
                 name, selector, kind, windows, self._rate, self._resolution, native
@@ -197,7 +202,7 @@ class PrometheusMetricSource(MetricSource):
         counters = [
             history_term(
                 name,
-                group_selector(name, members),
+                group_selector(name, members, self._narrow),
                 kind,
                 self._rate,
                 native_group(kind, members, natives),
@@ -208,9 +213,6 @@ class PrometheusMetricSource(MetricSource):
         queries = [union(counters)] if counters else []
         if gauges:
             members = [m for _, group in gauges for m in group]
-            queries.append(
-                names_selector(
-                    [n for n, _ in gauges], common_labels(members)
-                ).to_promql()
-            )
+            selector = names_selector([n for n, _ in gauges], common_labels(members))
+            queries.append(narrowed(selector, members, self._narrow).to_promql())
         return queries

@@ -125,6 +125,12 @@ def _re2_escape(value: str) -> str:
     return _RE2_SPECIAL.sub(r"\\\1", value)
 
 
+def any_of(label: str, values: Sequence[str]) -> Matcher:
+    """``label=~"a|b"``: the label has one of these exact values (an empty
+    value also matches series without the label)."""
+    return Matcher(label, MatchOp.RE, "|".join(_re2_escape(v) for v in values))
+
+
 def merged_selectors(selectors: Sequence[Selector]) -> list[tuple[Selector, list[int]]]:
     """Selectors read together: one per metric name and set of labels.
 
@@ -166,8 +172,6 @@ def merged_selectors(selectors: Sequence[Selector]) -> list[tuple[Selector, list
                     if m.label == label
                 }
             )
-            matchers.append(
-                Matcher(label, MatchOp.RE, "|".join(_re2_escape(v) for v in values))
-            )
+            matchers.append(any_of(label, values))
         out.append((Selector(tuple(matchers)), indexes))
     return out + alone

@@ -1,6 +1,8 @@
 """The ETL's settings, read from ``MONITORING_*`` environment variables."""
 
+import hashlib
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from apps.settings import (
 )
 from monitoring_core.selectors import EVERY_SERIES
 from monitoring_core.services.settings import EtlSettings
+from monitoring_core.sharding import DEFAULT_SHARD_LABEL, DEFAULT_SHARDS, Sharding
 
 
 @attrs.frozen(kw_only=True)
@@ -50,6 +53,13 @@ class EtlConfig:
     state_path: Path | None = None
     """The SQLite file of the ETL's durable state (pending forecasts, the last
     SLA target set; ADR 0047); None keeps it in memory only."""
+    shard_group: str | None = "prometheusdata.etl-workers"
+    """The Kafka consumer group the workers share the shards through (ADR
+    0055); None (``none``): this ETL analyses every series on its own."""
+    shard_topic: str = "prometheusdata.etl-shards"
+    worker_id: str = "etl"
+    """This worker's static instance id in the group."""
+    sharding: Sharding = attrs.field(factory=Sharding)
 
 
 STATE_PATH = "MONITORING_ETL_STATE_PATH"
@@ -108,11 +118,55 @@ def _state_path(env: Env, environ: Mapping[str, str]) -> Path | None:
         return None
 
 
+_GROUP_ID = r"[A-Za-z0-9._-]{1,200}"
+
+
+def _worker_id(env: Env, state_path: Path | None) -> str:
+    """Given, or the host name and a hash of the state file: two workers on one
+    host need two state files, and a restarted worker keeps its id."""
+    given = env.text(
+        "MONITORING_ETL_INSTANCE_ID", "", rf"|{_GROUP_ID}", "letters, digits, . _ -"
+    )
+    if given:
+        return given
+    where = str(state_path) if state_path is not None else "memory"
+    host = "".join(
+        c if c.isalnum() or c in "._-" else "-" for c in socket.gethostname()
+    )
+    return f"{host or 'etl'}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
+def _sharding(env: Env) -> Sharding:
+    return Sharding(
+        count=env.integer("MONITORING_ETL_SHARDS", DEFAULT_SHARDS, maximum=10_000),
+        label=env.text(
+            "MONITORING_ETL_SHARD_LABEL",
+            DEFAULT_SHARD_LABEL,
+            r"[A-Za-z_][A-Za-z0-9_]*",
+            "a label name",
+        ),
+    )
+
+
+def _group(env: Env, topic: str) -> str | None:
+    """By default one group per results topic: ETLs that publish to the same
+    topic share the series; two deployments on one broker never do."""
+    group = env.text(
+        "MONITORING_ETL_GROUP",
+        f"{topic}.etl-workers",
+        rf"none|{_GROUP_ID}",
+        "a group id (letters, digits, . _ -) or none",
+    )
+    return None if group == "none" else group
+
+
 def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
     """Read and validate; raises ConfigError naming every bad variable."""
     env = Env(environ)
     given = os.environ if environ is None else environ
     settings = _settings(env)
+    state_path = _state_path(env, given)
+    topic = read_kafka_topic(env)
     config = EtlConfig(
         prometheus_url=read_prometheus_url(env),
         prometheus_timeout_seconds=read_prometheus_timeout(env),
@@ -124,7 +178,7 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         ),
         counter_rate_seconds=env.duration("MONITORING_COUNTER_RATE_WINDOW", "2m"),
         kafka_bootstrap=read_kafka_bootstrap(env),
-        kafka_topic=read_kafka_topic(env),
+        kafka_topic=topic,
         kafka_partitions=env.integer("MONITORING_KAFKA_PARTITIONS", 4),
         kafka_buffer_messages=env.integer(
             "MONITORING_KAFKA_BUFFER_MESSAGES", 200_000, maximum=10_000_000
@@ -144,7 +198,16 @@ def load_etl_config(environ: Mapping[str, str] | None = None) -> EtlConfig:
         ),
         settings=settings,
         sla=_sla(env),
-        state_path=_state_path(env, given),
+        state_path=state_path,
+        shard_group=_group(env, topic),
+        shard_topic=env.text(
+            "MONITORING_ETL_SHARD_TOPIC",
+            f"{topic}.etl-shards",
+            _GROUP_ID,
+            "a topic name (letters, digits, . _ -)",
+        ),
+        worker_id=_worker_id(env, state_path),
+        sharding=_sharding(env),
     )
     _check(env, settings)
     env.raise_if_invalid()

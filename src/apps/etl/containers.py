@@ -15,7 +15,13 @@ from adapters.forecasting.ets import VectorizedEtsForecaster
 from adapters.forecasting.metadata_analyzer import SktimeMetadataAnalyzer
 from adapters.forecasting.sktime_forecaster import SktimeForecaster
 from adapters.grpc.forecast_targets import SlaForecastTargets
+from adapters.in_memory.shard_lease import every_shard
 from adapters.kafka.result_publisher import ensure_topic, kafka_publisher
+from adapters.kafka.shard_lease import (
+    KafkaShardLease,
+    ShardTopicMismatch,
+    ensure_shard_topic,
+)
 from adapters.prometheus.client import PrometheusHttp
 from adapters.prometheus.metric_source import PrometheusMetricSource
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
@@ -25,15 +31,27 @@ from apps.etl.config import EtlConfig
 from apps.etl.cycle_marker import CycleMarkers, markers_beside
 from apps.etl.runner import EtlRunner
 from apps.http_server import metrics_server
-from monitoring_core.ports import EtlStateStore, Forecaster, ForecastTargets
+from monitoring_core.errors import MonitoringError
+from monitoring_core.ports import (
+    EtlStateStore,
+    Forecaster,
+    ForecastTargets,
+    ShardLease,
+)
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
+from monitoring_core.sharding import ALL_SHARDS_WORKER
 
 log = logging.getLogger(__name__)
 
 
 def forecaster_for(engine: str) -> Forecaster:
     return SktimeForecaster() if engine == "sktime" else VectorizedEtsForecaster()
+
+
+def _narrow_label(config: EtlConfig) -> str | None:
+    """A worker of a group reads its share of each metric (ADR 0055)."""
+    return config.sharding.label if config.shard_group is not None else None
 
 
 def _topic(config: EtlConfig) -> Iterator[None]:
@@ -64,6 +82,39 @@ def _markers(config: EtlConfig) -> CycleMarkers | None:
         return None
 
 
+def _lease(config: EtlConfig) -> Iterator[ShardLease]:
+    """This worker's membership of the shard group (ADR 0055)."""
+    if config.shard_group is None:
+        yield every_shard(config.sharding, ALL_SHARDS_WORKER)
+        return
+    try:
+        ensure_shard_topic(
+            config.kafka_bootstrap, config.shard_topic, config.sharding.count
+        )
+    except ShardTopicMismatch:
+        raise
+    except MonitoringError as exc:  # the broker may come later: the group waits
+        log.warning("could not ensure the shard topic: %s", exc)
+    lease = KafkaShardLease(
+        bootstrap=config.kafka_bootstrap,
+        topic=config.shard_topic,
+        group=config.shard_group,
+        worker=config.worker_id,
+        sharding=config.sharding,
+    )
+    log.info(
+        "etl worker %s joins group %s (%d shards on topic %s)",
+        config.worker_id,
+        config.shard_group,
+        config.sharding.count,
+        config.shard_topic,
+    )
+    try:
+        yield lease
+    finally:
+        lease.close()
+
+
 def _targets(config: EtlConfig) -> ForecastTargets | None:
     if config.sla is None:
         return None
@@ -87,6 +138,7 @@ class EtlContainer(containers.DeclarativeContainer):
         resolution_seconds=config.provided.settings.forecast_step_seconds,
         batch_series=config.provided.prometheus_batch_series,
         concurrency=config.provided.prometheus_concurrency,
+        narrow_label=providers.Callable(_narrow_label, config),
     )
     topic = providers.Resource(_topic, config)
     publisher = providers.Resource(
@@ -106,6 +158,7 @@ class EtlContainer(containers.DeclarativeContainer):
     analyzer = providers.Singleton(SktimeMetadataAnalyzer)
     targets = providers.Singleton(_targets, config)
     state = providers.Resource(_state, config)
+    lease: providers.Provider[ShardLease] = providers.Resource(_lease, config)
     metadata = providers.Singleton(
         MetadataJob, source, analyzer, config.provided.settings
     )
@@ -120,6 +173,9 @@ class EtlContainer(containers.DeclarativeContainer):
         settings=config.provided.settings,
         targets=targets,
         state=state,
+        lease=lease,
+        sharding=config.provided.sharding,
+        window_seconds=config.provided.cycle_seconds,
     )
     stop = providers.Singleton(threading.Event)
     runner = providers.Singleton(
@@ -132,4 +188,5 @@ class EtlContainer(containers.DeclarativeContainer):
         markers=providers.Singleton(_markers, config),
         publisher=publisher,
         clock=clock,
+        worker=config.provided.worker_id,
     )

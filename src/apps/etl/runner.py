@@ -45,6 +45,7 @@ class EtlRunner:
         markers: CycleMarkers | None = None,
         publisher: ResultPublisher | None = None,
         clock: Clock | None = None,
+        worker: str | None = None,
     ) -> None:
         self._cycle = cycle
         self._period = cycle_seconds
@@ -54,13 +55,16 @@ class EtlRunner:
         self._markers = markers
         self._publisher = publisher
         self._clock = clock
+        self._worker = worker
         if markers is not None and (publisher is None or clock is None):
             raise ValueError("cycle markers need a publisher and a clock")
 
     def run_once(self) -> EtlRun:
         """One full cycle including metadata, in this thread."""
         self.record_aborted()
-        return self._marked("once", lambda: self._cycle.run(include_metadata=True))
+        return self._marked(
+            "once", lambda: self._cycle.run(include_metadata=True, claim=False)
+        )
 
     def run_forever(self) -> None:
         """Cycles on the period, metadata at start-up and then on its own period."""
@@ -86,7 +90,10 @@ class EtlRunner:
             return 0
         assert self._publisher is not None and self._clock is not None
         now = self._clock.now()
-        runs = [aborted_run(m.run_id, m.started_at, now, m.reason()) for m in leftovers]
+        runs = [
+            aborted_run(m.run_id, m.started_at, now, m.reason(), self._worker)
+            for m in leftovers
+        ]
         for m in leftovers:
             log.warning(
                 "etl cycle aborted: a %s cycle started at %s never finished "
@@ -154,6 +161,7 @@ class EtlRunner:
             marker.started_at,
             self._clock.now(),
             f"the {marker.loop} cycle crashed: {type(exc).__name__}: {exc}",
+            self._worker,
         )
         try:
             self._publisher.publish([run])

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from adapters.in_memory.result_feed import InMemoryResultFeed
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
+from adapters.in_memory.shard_lease import InMemoryShardLease, every_shard
 from adapters.prometheus_client.etl_telemetry import PrometheusEtlTelemetry
 from adapters.sql import migrate
 from adapters.sql.result_store import sql_store
@@ -25,6 +26,7 @@ from apps.run.config import RunConfig
 from apps.run.progress import ProgressTelemetry
 from apps.sla.containers import SlaManagerContainer
 from apps.storage.containers import StorageContainer
+from monitoring_core.sharding import ALL_SHARDS_WORKER
 
 
 def _schema(config: RunConfig) -> Iterator[None]:
@@ -47,6 +49,10 @@ def _prometheus_url(config: RunConfig) -> str:
     return config.etl.prometheus_url
 
 
+def _in_process_lease(config: RunConfig) -> InMemoryShardLease:
+    return every_shard(config.etl.sharding, ALL_SHARDS_WORKER)
+
+
 class AllInOneContainer(containers.DeclarativeContainer):
     """ETL, storage, REST API and SLA manager in one process."""
 
@@ -66,6 +72,8 @@ class AllInOneContainer(containers.DeclarativeContainer):
         publisher=bus,
         registry=registry,
         metrics_server=_nothing(),
+        # One process owns every shard: no shard group (ADR 0055).
+        lease=providers.Singleton(_in_process_lease, config),
         telemetry=providers.Singleton(
             ProgressTelemetry,
             providers.Singleton(PrometheusEtlTelemetry, registry),

@@ -16,7 +16,9 @@ from monitoring_core.ports import (
     MetricSource,
     Result,
     ResultPublisher,
+    ShardLease,
 )
+from monitoring_core.results import result_type
 from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import Selector
 from monitoring_core.series import SeriesHistory, SeriesInfo
@@ -24,6 +26,7 @@ from monitoring_core.services.forecast_ledger import ForecastLedger, KnownTarget
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.services.steps import StepRecorder
+from monitoring_core.sharding import Sharding
 from monitoring_core.value_domains import keep_in_domains
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,12 @@ class EtlCycle:
             when it fails, the last answer it gave is used.
         state: where the pending forecasts and the last target set are kept
             across restarts (ADR 0047); None keeps them in memory only.
+        lease: the shards this worker analyses (ADR 0055); None: every
+            series, and the records say nothing of shards.
+        sharding: how series map to shards.
+        window_seconds: the length of a cycle window (the cycle period): an
+            analysis cycle claims its shards for the window it starts in, and
+            a shard is analysed at most once per window across the workers.
     """
 
     def __init__(
@@ -54,6 +63,9 @@ class EtlCycle:
         settings: EtlSettings,
         targets: ForecastTargets | None = None,
         state: EtlStateStore | None = None,
+        lease: ShardLease | None = None,
+        sharding: Sharding | None = None,
+        window_seconds: int = 60,
     ) -> None:
         self._source = source
         self._publisher = publisher
@@ -65,12 +77,16 @@ class EtlCycle:
         self._targets = targets
         self._known = KnownTargets(state if targets is not None else None)
         self.ledger = ForecastLedger(settings.forecast_lookback_seconds, state)
+        self._lease = lease
+        self._sharding = sharding or Sharding()
+        self._window_seconds = window_seconds
 
     def run(
         self,
         include_metadata: bool = False,
         analysis: bool = True,
         only_pending_metadata: bool = False,
+        claim: bool = True,
     ) -> EtlRun:
         """One cycle; returns (and publishes) its record.
 
@@ -80,10 +96,23 @@ class EtlCycle:
                 metadata thread turns this off.
             only_pending_metadata: analyse only the series whose metadata is
                 missing or insufficient (the metadata thread's retries).
+            claim: claim the shards for the cycle window (ADR 0055); False
+                (``monitoring etl --once``) analyses every owned shard, even
+                one already analysed in this window.
         """
         started = self._clock.now()
+        window = int(started.timestamp()) // self._window_seconds
         steps = StepRecorder(self._telemetry)
-        found = steps.run(Step.DISCOVERY, lambda: self._discover(started), None)
+        shards: frozenset[int] | None = None
+
+        def discover() -> Found:
+            nonlocal shards
+            if self._lease is not None:  # claims only for analysis cycles
+                claims = analysis and claim
+                shards = self._lease.claim(window) if claims else self._lease.owned()
+            return self._discover(started, shards)
+
+        found = steps.run(Step.DISCOVERY, discover, None)
         results: list[Result] = []
         if found is not None and analysis:
             results = self._analyse(steps, found, started, include_metadata)
@@ -98,7 +127,22 @@ class EtlCycle:
                 ),
                 [],
             )
-        published = steps.run(Step.PUBLISH, lambda: self._publish(results), 0)
+        covered: list[frozenset[int]] = []
+
+        def publish() -> int:
+            if self._lease is None or shards is None:
+                return self._publish(results)
+            with self._lease.publishing(shards) as kept:
+                covered.append(kept)
+                mine = results
+                if kept != shards:  # taken away since the claim: abandoned
+                    mine = [r for r in results if self._shard_in(r, kept)]
+                count = self._publish(mine)
+                if analysis and claim:
+                    self._lease.finished(window, kept, self._clock.now())
+                return count
+
+        published = steps.run(Step.PUBLISH, publish, 0)
         # Handed over is not delivered (ADR 0054): wait a little for the
         # acknowledgements, then say how many still sit in the buffer.
         buffered = self._publisher.flush(DELIVERY_WAIT_SECONDS)
@@ -112,6 +156,8 @@ class EtlCycle:
             results_published=published,
             results_delivered=published - min(published, buffered),
             results_buffered=buffered,
+            worker=self._lease.worker if self._lease is not None else None,
+            shards=tuple(sorted(covered[0])) if covered else None,
         )
         self._finish(run)
         return run
@@ -149,12 +195,24 @@ class EtlCycle:
                 )
         return [*self._settings.forecast_selectors, *self._known.selectors]
 
-    def _discover(self, at: datetime) -> Found:
+    def _discover(self, at: datetime, shards: frozenset[int] | None) -> Found:
         start = at - timedelta(seconds=max(self._settings.windows))
+        if shards is not None and not shards:
+            return [], []  # no shard of this worker to analyse in this window
         series = self._source.discover(self._settings.selectors, start, at)
         extra = self._selectors_to_forecast()
         to_forecast = self._source.discover(extra, start, at) if extra else []
-        return series, to_forecast
+        if shards is None:
+            return series, to_forecast
+        shard_of = self._sharding.shard_of
+        return (
+            [s for s in series if shard_of(s.key) in shards],
+            [s for s in to_forecast if shard_of(s.key) in shards],
+        )
+
+    def _shard_in(self, result: Result, shards: frozenset[int]) -> bool:
+        series = result_type(result).series(result)
+        return series is None or self._sharding.shard_of(series) in shards
 
     def _forecast(
         self, series: Sequence[SeriesInfo], at: datetime
