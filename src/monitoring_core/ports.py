@@ -493,11 +493,13 @@ class ShardLease(Protocol):
         ...
 
     def publishing(
-        self, claimed: frozenset[int]
+        self, shards: frozenset[int], claimed: bool = True
     ) -> AbstractContextManager[frozenset[int]]:
-        """Enter to get the claimed shards this worker still owns; none of
-        them is taken from it until the block ends. Claims of shards taken
-        away since ``claim`` were handed back with them."""
+        """Enter to get those of ``shards`` this worker still owns; none of
+        them is taken from it until the block ends. With ``claimed``, only
+        shards still claimed: claims of shards taken away since ``claim``
+        were handed back with them. Without (``owned()`` runs: metadata,
+        ``--once``), every shard still owned."""
         ...
 
     def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:

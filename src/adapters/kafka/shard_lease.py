@@ -242,10 +242,14 @@ class KafkaShardLease:
         return frozenset(tp.partition for tp in mine)
 
     @contextmanager
-    def publishing(self, claimed: frozenset[int]) -> Iterator[frozenset[int]]:
+    def publishing(
+        self, shards: frozenset[int], claimed: bool = True
+    ) -> Iterator[frozenset[int]]:
         with self._lock:
             yield frozenset(
-                s for s in claimed if s in self._owned and s in self._claims
+                s
+                for s in shards
+                if s in self._owned and (not claimed or s in self._claims)
             )
 
     def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:

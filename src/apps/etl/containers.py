@@ -40,7 +40,6 @@ from monitoring_core.ports import (
 )
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
-from monitoring_core.sharding import ALL_SHARDS_WORKER
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ def _markers(config: EtlConfig) -> CycleMarkers | None:
 def _lease(config: EtlConfig) -> Iterator[ShardLease]:
     """This worker's membership of the shard group (ADR 0055)."""
     if config.shard_group is None:
-        yield every_shard(config.sharding, ALL_SHARDS_WORKER)
+        yield every_shard(config.sharding, config.worker_id)
         return
     try:
         ensure_shard_topic(

@@ -3,6 +3,8 @@
 import logging
 import sys
 
+import attrs
+
 from apps.env import ConfigError
 from apps.etl.config import load_etl_config
 from apps.etl.containers import EtlContainer
@@ -19,6 +21,8 @@ def run(once: bool) -> int:
     except ConfigError as exc:
         print(f"monitoring etl: {exc}", file=sys.stderr)
         return 2
+    if once:  # one cycle of every series: no group to join, nobody disturbed
+        config = attrs.evolve(config, shard_group=None)
     container = EtlContainer(config=config)
     try:
         container.init_resources()

@@ -24,6 +24,9 @@ from monitoring_core.services.etl_cycle import DELIVERY_WAIT_SECONDS, EtlCycle
 
 log = logging.getLogger(__name__)
 
+# How often the metadata thread looks for shards newly given to this worker.
+SHARD_CHECK_SECONDS = 5.0
+
 
 class EtlRunner:
     """Runs cycles on a fixed period until ``stop`` is set.
@@ -171,23 +174,38 @@ class EtlRunner:
         self._finish_marker(marker)
 
     def _metadata_loop(self) -> None:
+        """Full runs on the metadata period, retries of the pending series on
+        the retry period, and a retry as soon as this worker's shards change
+        (ADR 0055): a worker describes the series of the shards it is given
+        within seconds, not at the next retry."""
+        period, retry = self._metadata_period, self._retry_period
         next_full = time.monotonic()
+        next_retry = next_full + retry if retry > 0 else float("inf")
+        seen: frozenset[int] | None = None
+        while not self._stop.is_set():
+            now = time.monotonic()
+            owned = self._cycle.owned_shards()
+            full = now >= next_full
+            if full or now >= next_retry or owned != seen:
+                if full:
+                    next_full = now + period
+                if retry > 0:
+                    next_retry = now + retry
+                seen = owned
 
-        def full_or_retry() -> EtlRun:
-            nonlocal next_full
-            if time.monotonic() >= next_full:
-                next_full = time.monotonic() + self._metadata_period
-                return self._cycle.run(include_metadata=True, analysis=False)
-            return self._cycle.run(
-                include_metadata=True, analysis=False, only_pending_metadata=True
-            )
+                def describe(full: bool = full) -> EtlRun:
+                    return self._cycle.run(
+                        include_metadata=True,
+                        analysis=False,
+                        only_pending_metadata=not full,
+                    )
 
-        def marked() -> EtlRun:
-            return self._marked("metadata", full_or_retry)
-
-        retry = self._retry_period
-        period = self._metadata_period
-        self._loop(marked, min(period, retry) if retry > 0 else period)
+                try:
+                    self._marked("metadata", describe)
+                except Exception:  # a bug must not end the service; it is logged
+                    log.exception("metadata cycle crashed; the next one will run")
+            wait = min(next_full, next_retry) - time.monotonic()
+            self._stop.wait(max(0.0, min(wait, SHARD_CHECK_SECONDS)))
 
     def _loop(self, action: Callable[[], EtlRun], period: int) -> None:
         while not self._stop.is_set():

@@ -132,13 +132,14 @@ class EtlCycle:
         def publish() -> int:
             if self._lease is None or shards is None:
                 return self._publish(results)
-            with self._lease.publishing(shards) as kept:
+            claimed = analysis and claim
+            with self._lease.publishing(shards, claimed) as kept:
                 covered.append(kept)
                 mine = results
                 if kept != shards:  # taken away since the claim: abandoned
                     mine = [r for r in results if self._shard_in(r, kept)]
                 count = self._publish(mine)
-                if analysis and claim:
+                if claimed:
                     self._lease.finished(window, kept, self._clock.now())
                 return count
 
@@ -161,6 +162,10 @@ class EtlCycle:
         )
         self._finish(run)
         return run
+
+    def owned_shards(self) -> frozenset[int] | None:
+        """The shards this worker owns now; None without a lease."""
+        return self._lease.owned() if self._lease is not None else None
 
     def _analyse(
         self, steps: StepRecorder, found: Found, at: datetime, include_metadata: bool

@@ -10,9 +10,10 @@ from adapters.in_memory.forecaster import InMemoryForecaster
 from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
+from adapters.in_memory.shard_lease import InMemoryShardGroup
 from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from adapters.system.clock import SystemClock
-from apps.etl.runner import EtlRunner
+from apps.etl.runner import SHARD_CHECK_SECONDS, EtlRunner
 from monitoring_core.metadata import SeriesMetadata, Stationarity
 from monitoring_core.ports import Clock
 from monitoring_core.runs import EtlRun, Step
@@ -21,6 +22,7 @@ from monitoring_core.series import SeriesKey
 from monitoring_core.services.etl_cycle import EtlCycle
 from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
+from monitoring_core.sharding import Sharding
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC).timestamp()
 OLD = SeriesKey.of("node_load1", {"instance": "old"})
@@ -125,3 +127,49 @@ def test_the_runner_retries_pending_metadata_between_full_runs() -> None:
         "a full run of both series, then retries of the young one each second"
     )
     assert {m.series for m in metadata_of(bus)[2:]} == {YOUNG}
+
+
+def test_a_worker_describes_the_series_of_shards_it_is_given_within_seconds() -> None:
+    """A sharded worker's first full run finds no shard yet (the group assigns
+    them later); the series of the shards it is then given are described at
+    once, not at the next hourly retry (ADR 0055)."""
+    now = time.time()
+    source = InMemoryMetricSource()
+    source.add(OLD, wave(now - 3 * 3600, now + 60))
+    bus = InMemoryResultPublisher()
+    sharding = Sharding(count=4)
+    group = InMemoryShardGroup(sharding)
+    lease = group.join("w1")
+    lease.revoke(lease.owned())  # joined, nothing assigned yet
+    cycle = EtlCycle(
+        source=source,
+        publisher=bus,
+        forecaster=InMemoryForecaster(),
+        metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), SETTINGS),
+        telemetry=InMemoryEtlTelemetry(),
+        clock=SystemClock(),
+        settings=SETTINGS,
+        lease=lease,
+        sharding=sharding,
+    )
+    stop = threading.Event()
+    runner = EtlRunner(
+        cycle,
+        cycle_seconds=3600,
+        metadata_seconds=3600,
+        stop=stop,
+        metadata_retry_seconds=3600,
+    )
+    thread = threading.Thread(target=runner.run_forever)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        assert metadata_of(bus) == []  # the first full run had no shard
+        lease.assign(set(range(4)))
+        deadline = time.monotonic() + SHARD_CHECK_SECONDS + 5
+        while not metadata_of(bus) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert [m.series for m in metadata_of(bus)] == [OLD]

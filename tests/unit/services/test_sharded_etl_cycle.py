@@ -14,6 +14,7 @@ from adapters.in_memory.result_publisher import InMemoryResultPublisher
 from adapters.in_memory.shard_lease import InMemoryShardGroup, InMemoryShardLease
 from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from monitoring_core.forecasts import Forecast
+from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
@@ -171,3 +172,20 @@ def test_a_worker_that_leaves_mid_window_leaves_its_finished_shards_finished() -
     assert set(run.shards or ()) == set(range(16)) - set(world.runs()[0].shards or ())
     per_window = Counter((s.series, _window(s.at)) for s in world.stats())
     assert set(per_window.values()) == {1} and len(per_window) == len(KEYS)
+
+
+def test_runs_without_claims_publish_what_the_worker_owns() -> None:
+    """The metadata thread and ``--once`` read ``owned()`` and claim nothing:
+    their results are published for every shard the worker still owns."""
+    world = World(2)
+    a, b = world.workers
+    metadata = a.cycle.run(include_metadata=True, analysis=False)
+    assert metadata.ok and set(metadata.shards or ()) == a.lease.owned()
+    mine = {k for k in KEYS if SHARDING.shard_of(k) in a.lease.owned()}
+    described = [r for r in world.bus.results if isinstance(r, SeriesMetadata)]
+    assert {r.series for r in described} == mine
+    once = b.cycle.run(include_metadata=True, claim=False)
+    assert set(once.shards or ()) == b.lease.owned()
+    assert {s.series for s in world.stats()} == set(KEYS) - mine
+    # Claiming nothing, they leave the window open for the analysis cycles.
+    assert a.cycle.run().series_count == len(mine)
