@@ -215,6 +215,20 @@ def test_three_workers_share_the_shards_and_survive_a_kill(group: Group) -> None
     owned = _balanced(group, begun)
     group.check_never_twice()
 
+    # Metadata is sharded the same way: each worker describes the series of
+    # the shards it was given after it started, within seconds.
+    def described() -> None:
+        analysed = {m["series"]["id"] for m in group.topic.of_type("window_stats")}
+        meta = {m["series"]["id"] for m in group.topic.of_type("metadata")}
+        assert analysed and analysed <= meta, f"{len(analysed - meta)} undescribed"
+
+    eventually(
+        described,
+        timeout=30,
+        what="metadata of every series",
+        services=list(group.workers.values()),
+    )
+
     # Stopped and restarted within the session timeout: the same shards,
     # without a rebalance (a static member's leave keeps its assignment).
     group.stop("w2")
