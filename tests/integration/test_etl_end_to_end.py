@@ -95,6 +95,9 @@ def test_window_stats_equal_prometheus_and_numpy(
     assert checked == (5 * 3 - 2) * 6
 
 
+QUANTILES = ("lower_95", "lower_80", "median", "upper_80", "upper_95")
+
+
 def test_counters_are_marked_as_rates(published: dict[str, Any]) -> None:
     (counter,) = [
         m
@@ -114,9 +117,19 @@ def test_forecasts_cover_the_next_ten_minutes(published: dict[str, Any]) -> None
         points = message["data"]["points"]
         assert len(points) == 10 and message["data"]["horizon_seconds"] == 600
         means = [p["mean"] for p in points]
-        assert message["data"]["predicted"] == pytest.approx(
-            {"min": min(means), "max": max(means), "avg": sum(means) / 10}
-        )
+        predicted = message["data"]["predicted"]
+        assert predicted["avg"] == pytest.approx(sum(means) / 10)
+        # The window's extremes: the medians of their distributions when the
+        # forecaster gives them (the last point's running bands), else the
+        # extremes of the point path.
+        last = points[-1]
+        low = last["running_min"]["median"] if last.get("running_min") else min(means)
+        high = last["running_max"]["median"] if last.get("running_max") else max(means)
+        assert (predicted["min"], predicted["max"]) == pytest.approx((low, high))
+        assert predicted["min"] <= predicted["avg"] <= predicted["max"]
+        for band in predicted.get("intervals", {}).values():
+            quantiles = [band[q] for q in QUANTILES]
+            assert quantiles == sorted(quantiles), band
 
 
 def test_metadata_covers_every_series(published: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,12 @@ def run_etl(
 
 
 def etl_env(prometheus: str, kafka: str, topic: str) -> dict[str, str]:
+    """A one-shot ETL's settings, with a state file of its own: forecasts
+    remembered by an earlier test's run must not be scored in this one."""
+    # Under the session's XDG_STATE_HOME (tests/conftest.py), removed with it.
+    state = tempfile.mkdtemp(prefix="etl-", dir=os.environ.get("XDG_STATE_HOME"))
     return {
+        "MONITORING_ETL_STATE_PATH": os.path.join(state, "etl.sqlite"),
         "MONITORING_PROMETHEUS_URL": prometheus,
         "MONITORING_KAFKA_BOOTSTRAP": kafka,
         "MONITORING_KAFKA_TOPIC": topic,
