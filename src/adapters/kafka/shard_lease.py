@@ -4,7 +4,12 @@ The coordination topic has one partition per shard and no messages: the
 partitions the group assigns to a worker are the shards it analyses. The group
 uses the Kafka 4 consumer protocol (KIP-848, ``group.protocol=consumer``) and
 static membership (``group.instance.id``): a worker restarted within the
-broker's session timeout gets its shards back without a reshuffle.
+broker's session timeout gets its shards back without a reshuffle. The
+broker's range assignor (``group.remote.assignor=range``) gives each worker a
+range of shards that depends only on the sorted instance ids while the number
+of workers stays the same: a worker killed, replaced by the others and
+restarted with its id gets the same shards back (the default, ``uniform``,
+gives it a balanced but different share).
 
 Claims. Each shard's committed offset is the last cycle window claimed for it,
 and the commit's metadata says by whom and when it was claimed and finished.
@@ -149,6 +154,8 @@ class KafkaShardLease:
                 "group.id": group,
                 "group.protocol": "consumer",
                 "group.instance.id": worker,
+                # Ranges by sorted instance id: a restart gets its shards back.
+                "group.remote.assignor": "range",
                 "client.id": f"monitoring-etl-{worker}",
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
