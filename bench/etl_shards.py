@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from confluent_kafka import Consumer  # noqa: E402
+from confluent_kafka.admin import AdminClient  # noqa: E402
 from etl_cycle import floor_seconds, machine, write_openmetrics  # noqa: E402
 
 from tests.support.processes import Service, start_service, stop_all  # noqa: E402
@@ -102,6 +103,16 @@ class Records:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def drop_topics(*names: str) -> None:
+    """Leave the shared Kafka as it was (the readers' groups expire alone)."""
+    admin = AdminClient({"bootstrap.servers": KAFKA})
+    for done in admin.delete_topics(list(names), operation_timeout=10).values():
+        try:
+            done.result(timeout=15)
+        except Exception as exc:  # already gone or never made: say so, go on
+            print(f"bench: could not drop a topic: {exc}", flush=True)
 
 
 def analysis(run: dict[str, Any]) -> bool:
@@ -289,6 +300,7 @@ def measure(
         load = os.getloadavg()
     records.poll(3)  # what the stopped workers flushed last
     records.close()
+    drop_topics(topic, f"{topic}.etl-shards")
     runs = [
         r
         for r in filter(analysis, records.runs)
