@@ -263,6 +263,10 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     _assert_stored_exactly(mariadb.url, results, series, times)
 
 
+# Seconds from the database's return to storage's first commit, at most.
+RESUME_ALLOWANCE = 10
+
+
 def test_a_30_second_database_outage_loses_and_doubles_nothing(
     kafka_bootstrap: str, mariadb: PrivateMariaDb
 ) -> None:
@@ -283,7 +287,17 @@ def test_a_30_second_database_outage_loses_and_doubles_nothing(
         _produce(kafka_bootstrap, topic, payloads[half:])
         time.sleep(30)
         assert process.poll() is None, "the service must wait, not die"
-        assert committed_lag(kafka_bootstrap, topic, group) > 0, "nothing committed"
-        mariadb.start()
+        waiting = committed_lag(kafka_bootstrap, topic, group)
+        assert waiting > 0, "nothing committed"
+        mariadb.start()  # returns once the server answers
+        back = time.monotonic()
+        # Resumes at once, not after a retry back-off (it was up to 30 s; the
+        # 2 s target is measured by bench/recovery.py, bench/RESULTS.md).
+        while committed_lag(kafka_bootstrap, topic, group) >= waiting:
+            assert time.monotonic() - back < RESUME_ALLOWANCE, (
+                f"storage made no progress {RESUME_ALLOWANCE} s after the database "
+                "came back"
+            )
+            time.sleep(0.2)
         wait_until_stored(kafka_bootstrap, topic, group)
     _assert_stored_exactly(mariadb.url, results, series, times)
