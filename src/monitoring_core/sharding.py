@@ -7,7 +7,7 @@ narrow as a single worker's: its share of a metric is selected by that label.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -47,6 +47,17 @@ class Sharding:
     @property
     def every_shard(self) -> frozenset[int]:
         return frozenset(range(self.count))
+
+
+def still_held(
+    shards: Iterable[int],
+    owned: Collection[int],
+    claims: Collection[int],
+    claimed: bool,
+) -> frozenset[int]:
+    """Those of ``shards`` a worker may still publish: owned and, for a
+    claimed cycle, still claimed (a shard taken away gave its claim back)."""
+    return frozenset(s for s in shards if s in owned and (not claimed or s in claims))
 
 
 def compact(shards: Iterable[int]) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from monitoring_core.sharding import ALL_SHARDS_WORKER, Sharding
+from monitoring_core.sharding import ALL_SHARDS_WORKER, Sharding, still_held
 
 NO_WINDOW = -1
 
@@ -88,11 +88,7 @@ class InMemoryShardLease:
         self, shards: frozenset[int], claimed: bool = True
     ) -> Iterator[frozenset[int]]:
         with self._lock:
-            yield frozenset(
-                s
-                for s in shards
-                if s in self._owned and (not claimed or s in self._claims)
-            )
+            yield still_held(shards, self._owned, self._claims.keys(), claimed)
 
     def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:
         for shard in shards:

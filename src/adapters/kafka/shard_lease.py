@@ -38,7 +38,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from adapters.kafka.link import broker_state, watched
 from monitoring_core.errors import MonitoringError
-from monitoring_core.sharding import Sharding, compact
+from monitoring_core.sharding import Sharding, compact, still_held
 
 log = logging.getLogger(__name__)
 
@@ -253,11 +253,7 @@ class KafkaShardLease:
         self, shards: frozenset[int], claimed: bool = True
     ) -> Iterator[frozenset[int]]:
         with self._lock:
-            yield frozenset(
-                s
-                for s in shards
-                if s in self._owned and (not claimed or s in self._claims)
-            )
+            yield still_held(shards, self._owned, self._claims.keys(), claimed)
 
     def finished(self, window: int, shards: frozenset[int], at: datetime) -> None:
         """Mark the shards finished (inside ``publishing``, so under the lock)."""

@@ -7,7 +7,7 @@ import pytest
 
 from monitoring_core.runs import EtlRun, Step, StepTiming
 from monitoring_core.series import SeriesKey
-from monitoring_core.sharding import Sharding, compact, shard_statuses
+from monitoring_core.sharding import Sharding, compact, shard_statuses, still_held
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -123,3 +123,10 @@ def test_owner_is_the_latest_cycle_and_last_analysis_the_latest_good_one() -> No
     assert statuses[0].last_analysed_at == T0 + timedelta(minutes=1)
     assert statuses[1].last_analysed_at == T0 + timedelta(minutes=1)  # "b" failed
     assert statuses[2].last_analysed_at is None
+
+
+def test_still_held_keeps_owned_shards_and_for_a_claimed_cycle_claimed_ones() -> None:
+    owned, claims = {1, 2, 3}, {2}
+    assert still_held({1, 2, 4}, owned, claims, claimed=True) == {2}
+    assert still_held({1, 2, 4}, owned, claims, claimed=False) == {1, 2}
+    assert still_held(set(), owned, claims, claimed=False) == frozenset()

@@ -4,6 +4,7 @@ import math
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.forecaster import InMemoryForecaster
@@ -44,7 +45,14 @@ def wave(first: float, last: float) -> list[tuple[float, float]]:
     ]
 
 
-def cycle_on(source: InMemoryMetricSource, clock: Clock, bus: InMemoryResultPublisher):
+def cycle_on(
+    source: InMemoryMetricSource,
+    clock: Clock,
+    bus: InMemoryResultPublisher,
+    **sharded: Any,
+) -> EtlCycle:
+    """An ETL cycle on in-memory adapters (``lease`` and ``sharding`` given
+    for a worker of a group)."""
     return EtlCycle(
         source=source,
         publisher=bus,
@@ -53,6 +61,7 @@ def cycle_on(source: InMemoryMetricSource, clock: Clock, bus: InMemoryResultPubl
         telemetry=InMemoryEtlTelemetry(),
         clock=clock,
         settings=SETTINGS,
+        **sharded,
     )
 
 
@@ -141,17 +150,7 @@ def test_a_worker_describes_the_series_of_shards_it_is_given_within_seconds() ->
     group = InMemoryShardGroup(sharding)
     lease = group.join("w1")
     lease.revoke(lease.owned())  # joined, nothing assigned yet
-    cycle = EtlCycle(
-        source=source,
-        publisher=bus,
-        forecaster=InMemoryForecaster(),
-        metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), SETTINGS),
-        telemetry=InMemoryEtlTelemetry(),
-        clock=SystemClock(),
-        settings=SETTINGS,
-        lease=lease,
-        sharding=sharding,
-    )
+    cycle = cycle_on(source, SystemClock(), bus, lease=lease, sharding=sharding)
     stop = threading.Event()
     runner = EtlRunner(
         cycle,
