@@ -8,7 +8,8 @@ On the local Prometheus (node-exporter scraped every 5 s) and the real Kafka:
   results delivered, none buffered;
 - an ETL whose broker is away: its cycle says its results are buffered, not
   delivered, and its log has one line for the broker going away instead of
-  librdkafka's line per connection attempt.
+  librdkafka's line per connection attempt;
+- storage whose broker is away: one line per client, and it waits.
 
 Storage and the ETL resuming within 2 s of the broker's or the database's
 return is measured by ``bench/recovery.py`` (it stops and starts servers).
@@ -19,6 +20,7 @@ import signal
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from confluent_kafka import Consumer
 
 from tests.support.processes import Service, eventually, logs_of, start_service
 from tests.support.servers import server
+from tests.support.storage import storage_env
 
 DEADLINE = 90.0
 
@@ -163,3 +166,42 @@ def test_with_the_broker_away_results_are_buffered_and_the_outage_is_one_line(
     down = [r for r in lines if "is unreachable" in r.get("message", "")]
     assert len(down) == 1, log[-3000:]
     assert "Connection refused" not in log.replace(down[0]["message"], ""), log[-3000:]
+
+
+def test_storage_with_the_broker_away_logs_one_line_not_one_per_attempt(
+    tmp_path: Path, services: list[Service]
+) -> None:
+    """Storage used to log about 20 "Connection refused" lines a second while
+    the broker was away; now one line when it goes away (and a summary a
+    minute while it stays away), and it waits instead of dying."""
+    away = f"127.0.0.1:{_closed_port()}"
+    env = {
+        **storage_env(away, "gaps-storage", f"sqlite:///{tmp_path / 'results.db'}"),
+        "MONITORING_LOG_LEVEL": "INFO",
+    }
+    storage = start_service("storage-broker-away", ["storage"], env, tmp_path)
+    services.append(storage)
+
+    def reported() -> list[dict[str, Any]]:
+        lines = storage.stderr.read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        down = [r for r in records if "is unreachable" in r.get("message", "")]
+        assert down, storage.tail()
+        return down
+
+    eventually(
+        reported, timeout=30, what="the broker reported away", services=[storage]
+    )
+    time.sleep(5)  # librdkafka retries at least 5 times a second meanwhile
+    assert storage.wait(0) is None, "storage must wait for the broker, not die"
+    log = storage.stderr.read_text()
+    down = reported()
+    # One line per client (the consumer and the dead-letter producer).
+    clients = Counter(r["message"].split(" is unreachable")[0] for r in down)
+    assert set(clients.values()) == {1} and len(clients) <= 2, log[-3000:]
+    rest = log
+    for record in down:
+        rest = rest.replace(record["message"], "")
+    assert "Connection refused" not in rest, log[-3000:]
+    storage.signal(signal.SIGTERM)
+    assert storage.wait(30) == 0, storage.tail()
