@@ -17,7 +17,8 @@ ports, never the shared ones), then for each variant:
 
 Variants: ``default`` is the current code (kafka_publisher, kafka_feed, the
 capped retry, static membership as storage has it by default), ``dynamic``
-the same with dynamic membership (``MONITORING_KAFKA_INSTANCE_ID=none``);
+the same with dynamic membership (``MONITORING_KAFKA_INSTANCE_ID=none``),
+``previous`` the default without the consumer's metadata refresh every 0.5 s;
 ``baseline`` is the code before issue 16's changes, rebuilt
 here from its settings: librdkafka's defaults (reconnect back-off up to 10 s,
 heartbeat 3 s, its own log lines), the retry doubling from 0.5 s to 30 s, and
@@ -27,6 +28,10 @@ current code, same run, same servers.
     .venv/bin/python bench/recovery.py [--write]
 
 Run it alone: it stops and starts its own servers, and takes about 7 minutes.
+Repeated Kafka trials only, of the current code (about 25 s each)::
+
+    .venv/bin/python bench/recovery.py --variants default --db-outages '' \
+        --kafka-outages 10
 """
 
 import argparse
@@ -42,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -235,6 +241,7 @@ class Outcome:
     variant: str
     kafka_deliver: float = 0.0
     kafka_store: float = 0.0
+    kafka_stores: list[float] = field(default_factory=list)
     kafka_lines: int = 0
     kafka_outage: float = 0.0
     db_store: list[float] = field(default_factory=list)
@@ -270,6 +277,7 @@ def baseline_feed(bootstrap: str, topic: str, group: str) -> Iterator[KafkaResul
     """The storage consumer as it was: librdkafka's defaults but for the session."""
     config = feed_module.consumer_config(bootstrap, group, None)
     config.pop("heartbeat.interval.ms", None)
+    config.pop("topic.metadata.refresh.interval.ms", None)
     consumer = Consumer(config)
     producer = Producer(producer_config(bootstrap, 1000))
     feed = KafkaResultFeed(consumer, producer, f"{topic}.dl")
@@ -333,6 +341,24 @@ def database_outage(
 
 
 @contextlib.contextmanager
+def previous_consumer_config() -> Iterator[None]:
+    """Storage's consumer as before the metadata refresh of every 0.5 s
+    (librdkafka's 5 minutes): the ``previous`` variant."""
+    current = feed_module.consumer_config
+
+    def previous(*args: Any) -> dict[str, Any]:
+        config = current(*args)
+        config.pop("topic.metadata.refresh.interval.ms", None)
+        return config
+
+    feed_module.consumer_config = previous  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        feed_module.consumer_config = current  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
 def clients(
     variant: str, ports: Ports, topic: str, group: str
 ) -> Iterator[tuple[KafkaResultPublisher, KafkaResultFeed]]:
@@ -345,7 +371,10 @@ def clients(
             publisher = stack.enter_context(
                 kafka_publisher(ports.bootstrap, topic, SystemClock(), 200_000, 10)
             )
-            instance = f"bench-{uuid.uuid4().hex[:6]}" if variant == "default" else None
+            static = variant in ("default", "previous")
+            instance = f"bench-{uuid.uuid4().hex[:6]}" if static else None
+            if variant == "previous":
+                stack.enter_context(previous_consumer_config())
             feed = stack.enter_context(
                 kafka_feed(ports.bootstrap, topic, group, instance, f"{topic}.dl")
             )
@@ -381,7 +410,17 @@ def trial(variant: str, ports: Ports, args: argparse.Namespace) -> Outcome:
         for t in threads:
             t.start()
         wait_for(lambda: len(store.writes) > 3, 60)
-        kafka_outage(ports, args.kafka_outage, publisher, store, counter, outcome)
+        for n in range(args.kafka_outages):
+            if n:
+                time.sleep(2)  # writing again before the next outage
+            kafka_outage(ports, args.kafka_outage, publisher, store, counter, outcome)
+            outcome.kafka_stores.append(outcome.kafka_store)
+            print(
+                f"{variant}: Kafka outage {n + 1}: storage's first write "
+                f"{outcome.kafka_store:.2f} s after the broker was back",
+                flush=True,
+            )
+        outcome.kafka_store = max(outcome.kafka_stores)
         for seconds in args.db_outages:
             database_outage(ports, seconds, store, counter, outcome)
         stop.set()
@@ -407,13 +446,16 @@ def produce(publisher: KafkaResultPublisher, stop: threading.Event) -> None:
 
 
 def consume(ingest: StorageIngest, stop: threading.Event) -> None:
-    """Storage's loop."""
+    """Storage's loop. Its end is printed to stdout with the traceback: during
+    a Kafka outage stderr is captured (librdkafka's lines are counted), and a
+    loop ended by an exception there looked like storage never resuming."""
     while not stop.is_set():
         try:
             ingest.step()
-        except Exception as exc:
+        except Exception:
             if not stop.is_set():
-                print(f"storage: {exc}", file=sys.stderr)
+                print(f"storage loop ended at {time.monotonic():.2f}:", flush=True)
+                traceback.print_exc(file=sys.stdout)
             return
 
 
@@ -493,8 +535,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kafka-outage", type=float, default=15.0)
     parser.add_argument(
+        "--kafka-outages",
+        type=int,
+        default=1,
+        help="Kafka outages in a row per variant (the worst is reported)",
+    )
+    parser.add_argument(
         "--db-outages",
-        type=lambda text: [float(x) for x in text.split(",")],
+        type=lambda text: [float(x) for x in text.split(",") if x],
         default=[10.0, 20.0, 30.0],
         help="seconds of each database outage, comma-separated",
     )
@@ -525,6 +573,12 @@ def main() -> None:
     finally:
         if not args.keep:
             services(ports, "down", "mariadb", "kafka")
+    if set(outcomes) != {"baseline", "dynamic", "default"} or not args.db_outages:
+        # A partial run (--variants, --db-outages ''): no table of ratios.
+        for name, o in outcomes.items():
+            stores = ", ".join(f"{t:.2f}" for t in o.kafka_stores)
+            print(f"{name}: storage's first write after Kafka was back: {stores} s")
+        return
     text = report(outcomes, args)
     print(text)
     if args.write:

@@ -37,6 +37,13 @@ def consumer_config(
     its partitions back at once instead of waiting for a rebalance. Heartbeats
     every second: after a broker outage the consumer finds its coordinator and
     resumes within about a second of the broker's return (ADR 0054).
+
+    Topic metadata is refreshed every half second: a broker that has just
+    come back answers the first JoinGroup with NOT_COORDINATOR or
+    COORDINATOR_LOAD_IN_PROGRESS while it loads the group, and librdkafka
+    retries the join only after its (fixed) join back-off, which in practice
+    made storage resume 2.2 to 2.5 s after the broker instead of 1 s; a
+    metadata answer ends that back-off (bench/recovery.py, ADR 0054).
     """
     config = {
         "bootstrap.servers": bootstrap,
@@ -46,6 +53,7 @@ def consumer_config(
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": HEARTBEAT_MS,
+        "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
         "client.id": "monitoring-storage",
     }
     if instance_id:
@@ -55,6 +63,8 @@ def consumer_config(
 
 HEARTBEAT_MS = 1000
 """The consumer's heartbeat period (librdkafka's default: 3 s)."""
+METADATA_REFRESH_MS = 500
+"""The consumer's topic metadata refresh (librdkafka's default: 5 minutes)."""
 Outcome = Result | MessageRejected
 _SLICE = 100
 """Messages decoded between two chances for the writer to take the GIL back."""

@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from adapters.kafka.codec import encode, to_bytes
-from adapters.kafka.result_feed import KafkaResultFeed
+from adapters.kafka.result_feed import KafkaResultFeed, consumer_config
 from tests.support import factories
 
 
@@ -197,3 +197,12 @@ def test_a_held_feed_hands_out_the_batch_ahead_before_what_it_polled(
         "results[0]@3",
         "results[1]@3",
     ]
+
+
+def test_the_consumer_refreshes_metadata_often_to_rejoin_at_once() -> None:
+    # A broker just back refuses the first JoinGroup while it loads the group;
+    # librdkafka's join back-off then lasts up to 2 s unless a metadata answer
+    # ends it (bench/recovery.py --variants previous,default, ADR 0054).
+    config = consumer_config("127.0.0.1:9092", "storage", "storage-a")
+    assert int(config["topic.metadata.refresh.interval.ms"]) <= 500
+    assert config["group.instance.id"] == "storage-a"
