@@ -1,8 +1,9 @@
 """ResultFeed on a Kafka consumer group, with a dead-letter topic for rejects."""
 
+import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -121,8 +122,12 @@ class KafkaResultFeed(ResultFeed):
         dead_letter_topic: str,
         decoder: ThreadPoolExecutor | None = None,
         broker: DependencyState | None = None,
+        rebuild: Callable[[], Consumer] | None = None,
     ) -> None:
         self._consumer = consumer
+        self._rebuild = rebuild
+        self._ended = False
+        self._topic = ""
         self._broker = broker
         self._dead_letters = dead_letters
         self._dead_letter_topic = dead_letter_topic
@@ -137,6 +142,7 @@ class KafkaResultFeed(ResultFeed):
 
     def subscribe(self, topic: str) -> None:
         """Join the group on ``topic``."""
+        self._topic = topic
         self._consumer.subscribe(
             [topic],
             on_assign=self._on_assign,
@@ -194,7 +200,34 @@ class KafkaResultFeed(ResultFeed):
             messages += self._consumer.consume(
                 max_items - len(messages), timeout_seconds
             )
+            if self._rebuild is not None and (
+                self._ended or any(_fatal(m) for m in messages)
+            ):
+                self._replace_consumer()
+                return []
         return [m for m in messages if self._usable(m)]
+
+    def _replace_consumer(self) -> None:
+        """A fatal error ends a librdkafka consumer for good. A static member
+        is fenced so when its session timed out as the broker came back: the
+        rejoin under a new member id fences a heartbeat still in flight with
+        the old one (FENCED_INSTANCE_ID). A new consumer with the same
+        instance id is taken back by the broker at once; everything the old
+        one took and did not commit is delivered again (writes are idempotent).
+        Without this, the dead consumer was kept: it never rejoined again.
+        """
+        log.error("kafka consumer: ended by a fatal error; joining again")
+        assert self._rebuild is not None
+        self._ended = False
+        self._offsets.clear()
+        self._stash = []
+        for taken in (self._current, self._ahead):
+            if taken is not None:
+                taken.revoked |= {(m.topic(), m.partition()) for m in taken.messages}
+        with contextlib.suppress(KafkaException, RuntimeError):
+            self._consumer.close()
+        self._consumer = self._rebuild()
+        self.subscribe(self._topic)
 
     def _hand_out(self, msg: Message, outcome: Outcome) -> Received:
         topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
@@ -262,6 +295,8 @@ class KafkaResultFeed(ResultFeed):
             # Offsets are cumulative: the next commit covers these; at worst the
             # batch is delivered again and rewritten idempotently.
             log.warning("offset commit failed, will be covered later: %s", exc)
+            code = exc.args[0].code() if exc.args else None
+            self._ended = code in (KafkaError._FATAL, KafkaError.FENCED_INSTANCE_ID)
 
     def hold(self) -> None:
         """Pause every assigned partition and keep the group membership alive."""
@@ -278,6 +313,10 @@ class KafkaResultFeed(ResultFeed):
         if assignment:
             self._consumer.resume(assignment)
 
+    def close(self) -> None:
+        """Leave the group (the current consumer, replaced or not)."""
+        self._consumer.close()
+
     def lag(self) -> int:
         """Messages on the assigned partitions not yet consumed."""
         total = 0
@@ -285,6 +324,16 @@ class KafkaResultFeed(ResultFeed):
             _, high = self._consumer.get_watermark_offsets(tp, timeout=2)
             total += max(high - tp.offset, 0) if tp.offset >= 0 else high
         return total
+
+
+def _fatal(msg: Message) -> bool:
+    """The consumer's end: its fatal error comes once, as a message whose
+    error has the code _FATAL, and ``fatal()`` is False on it (measured on
+    confluent-kafka 2.16: a fenced static member's only sign)."""
+    error = msg.error()
+    return error is not None and (
+        bool(error.fatal()) or error.code() == KafkaError._FATAL
+    )
 
 
 @contextmanager
@@ -302,7 +351,11 @@ def kafka_feed(
     current one is written.
     """
     broker = broker_state()
-    consumer = Consumer(watched(consumer_config(bootstrap, group, instance_id), broker))
+
+    def new_consumer() -> Consumer:
+        return Consumer(watched(consumer_config(bootstrap, group, instance_id), broker))
+
+    consumer = new_consumer()
     producer = Producer(
         watched(
             {
@@ -314,7 +367,9 @@ def kafka_feed(
         )
     )
     decoder = ThreadPoolExecutor(1, "decode-ahead") if decode_ahead else None
-    feed = KafkaResultFeed(consumer, producer, dead_letter_topic, decoder, broker)
+    feed = KafkaResultFeed(
+        consumer, producer, dead_letter_topic, decoder, broker, new_consumer
+    )
     feed.subscribe(topic)
     try:
         yield feed
@@ -322,4 +377,4 @@ def kafka_feed(
         if decoder is not None:
             decoder.shutdown(wait=True, cancel_futures=True)
         producer.flush(10)
-        consumer.close()
+        feed.close()

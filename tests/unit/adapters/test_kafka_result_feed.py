@@ -206,3 +206,54 @@ def test_the_consumer_refreshes_metadata_often_to_rejoin_at_once() -> None:
     config = consumer_config("127.0.0.1:9092", "storage", "storage-a")
     assert int(config["topic.metadata.refresh.interval.ms"]) <= 500
     assert config["group.instance.id"] == "storage-a"
+
+
+class FatalError:
+    """What librdkafka reports once a static member was fenced."""
+
+    def fatal(self) -> bool:
+        return False  # so it comes from librdkafka: only the code says it
+
+    def code(self) -> int:
+        return -150  # _FATAL
+
+    def str(self) -> str:
+        return "Broker: Static consumer fenced by other consumer"
+
+
+class FencedMessage(FakeMessage):
+    def error(self) -> FatalError:  # type: ignore[override]
+        return FatalError()
+
+
+class ClosableConsumer(FakeConsumer):
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_fenced_consumer_is_replaced_and_the_feed_goes_on(
+    decoder: ThreadPoolExecutor,
+) -> None:
+    # After a broker restart the session may time out as the broker comes back;
+    # the rejoin fences a heartbeat in flight and librdkafka ends the consumer
+    # with a fatal error. Storage used to stop there for good.
+    fenced = ClosableConsumer([*_messages(2), FencedMessage(0, 9, b"")])
+    successor = ClosableConsumer(_messages(4))
+    feed = KafkaResultFeed(
+        fenced,  # type: ignore[arg-type]
+        FakeProducer(),  # type: ignore[arg-type]
+        "results.dl",
+        decoder,
+        rebuild=lambda: successor,  # type: ignore[arg-type,return-value]
+    )
+    feed.subscribe("results")
+    assert feed.next_batch(10, 0.1) == [], "the fenced consumer's batch is dropped"
+    feed.commit()
+    assert fenced.commits == [] and successor.commits == []
+    assert fenced.closed and "on_lost" in successor.callbacks
+    again = feed.next_batch(10, 0.1)
+    assert [r.origin for r in again] == [f"results[{i % 2}]@{i // 2}" for i in range(4)]
+    feed.commit()
+    assert successor.commits == [{0: 2, 1: 2}]
