@@ -24,6 +24,9 @@ def run(once: bool) -> int:
     if once:  # one cycle of every series: no group to join, nobody disturbed
         config = attrs.evolve(config, shard_group=None)
     container = EtlContainer(config=config)
+    # Before the resources: a SIGTERM while they start (the metrics server is
+    # already up, the shard lease still joining) must stop cleanly, not kill.
+    stop_on_signals(container.stop())
     try:
         container.init_resources()
     except MonitoringError as exc:
@@ -36,7 +39,6 @@ def run(once: bool) -> int:
         "Results waiting for a Kafka acknowledgement.",
         lambda: publisher.pending,
     )
-    stop_on_signals(container.stop())
     runner = container.runner()
     try:
         if not once:
