@@ -17,11 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.in_memory.forecaster import InMemoryForecaster
-from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
-from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from adapters.system.clock import SystemClock
 from apps.etl.cycle_marker import CycleMarkers, markers_beside
 from apps.etl.runner import EtlRunner
@@ -30,8 +27,8 @@ from monitoring_core.runs import EtlRun
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
 from monitoring_core.services.etl_cycle import EtlCycle
-from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
+from tests.support.etl_cycles import in_memory_cycle
 
 CHILD = """
 import sys, time
@@ -58,15 +55,7 @@ def _cycle(bus: InMemoryResultPublisher) -> EtlCycle:
         SeriesKey.of("up", {"job": "x"}), [(now - i * 15, 1.0) for i in range(50)]
     )
     settings = EtlSettings(selectors=(parse_selector("up"),), forecast_selectors=())
-    return EtlCycle(
-        source=source,
-        publisher=bus,
-        forecaster=InMemoryForecaster(),
-        metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), settings),
-        telemetry=InMemoryEtlTelemetry(),
-        clock=SystemClock(),
-        settings=settings,
-    )
+    return in_memory_cycle(source, SystemClock(), bus, settings)
 
 
 def _runner(markers: CycleMarkers, bus: InMemoryResultPublisher) -> EtlRunner:

@@ -5,18 +5,15 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.forecaster import InMemoryForecaster
-from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
-from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from monitoring_core.forecasts import Forecast
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import MetricKind, SeriesKey, ValueKind
 from monitoring_core.services.etl_cycle import EtlCycle
-from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.windows import SeriesWindowStats
+from tests.support.etl_cycles import in_memory_cycle
 
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC).timestamp()
 COUNT = SeriesKey.of("rpc_seconds_count", {"instance": "a"})
@@ -40,15 +37,8 @@ def _cycle(bus: InMemoryResultPublisher) -> EtlCycle:
         metadata_lookback_seconds=3 * 3600,
         metadata_step_seconds=60,
     )
-    return EtlCycle(
-        source=source,
-        publisher=bus,
-        forecaster=InMemoryForecaster(),
-        metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), settings),
-        telemetry=InMemoryEtlTelemetry(),
-        clock=FixedClock(datetime.fromtimestamp(START + 4 * 3600, UTC)),
-        settings=settings,
-    )
+    clock = FixedClock(datetime.fromtimestamp(START + 4 * 3600, UTC))
+    return in_memory_cycle(source, clock, bus, settings)
 
 
 def test_statistics_and_forecasts_of_cumulative_series_are_of_their_rate() -> None:

@@ -7,12 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.forecaster import InMemoryForecaster
-from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
 from adapters.in_memory.shard_lease import InMemoryShardGroup
-from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from adapters.system.clock import SystemClock
 from apps.etl.runner import SHARD_CHECK_SECONDS, EtlRunner
 from monitoring_core.metadata import SeriesMetadata, Stationarity
@@ -21,9 +18,9 @@ from monitoring_core.runs import EtlRun, Step
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
 from monitoring_core.services.etl_cycle import EtlCycle
-from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.sharding import Sharding
+from tests.support.etl_cycles import in_memory_cycle
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC).timestamp()
 OLD = SeriesKey.of("node_load1", {"instance": "old"})
@@ -51,18 +48,8 @@ def cycle_on(
     bus: InMemoryResultPublisher,
     **sharded: Any,
 ) -> EtlCycle:
-    """An ETL cycle on in-memory adapters (``lease`` and ``sharding`` given
-    for a worker of a group)."""
-    return EtlCycle(
-        source=source,
-        publisher=bus,
-        forecaster=InMemoryForecaster(),
-        metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), SETTINGS),
-        telemetry=InMemoryEtlTelemetry(),
-        clock=clock,
-        settings=SETTINGS,
-        **sharded,
-    )
+    """This module's cycle (``lease`` and ``sharding`` for a worker of a group)."""
+    return in_memory_cycle(source, clock, bus, SETTINGS, **sharded)
 
 
 def metadata_of(bus: InMemoryResultPublisher) -> list[SeriesMetadata]:

@@ -8,21 +8,18 @@ from datetime import UTC, datetime
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.forecaster import InMemoryForecaster
-from adapters.in_memory.metadata_analyzer import InMemoryMetadataAnalyzer
 from adapters.in_memory.metric_source import InMemoryMetricSource
 from adapters.in_memory.result_publisher import InMemoryResultPublisher
 from adapters.in_memory.shard_lease import InMemoryShardGroup, InMemoryShardLease
-from adapters.in_memory.telemetry import InMemoryEtlTelemetry
 from monitoring_core.forecasts import Forecast
 from monitoring_core.metadata import SeriesMetadata
 from monitoring_core.runs import EtlRun
 from monitoring_core.selectors import parse_selector
 from monitoring_core.series import SeriesKey
-from monitoring_core.services.etl_cycle import EtlCycle
-from monitoring_core.services.metadata_job import MetadataJob
 from monitoring_core.services.settings import EtlSettings
 from monitoring_core.sharding import Sharding
 from monitoring_core.windows import SeriesWindowStats
+from tests.support.etl_cycles import in_memory_cycle
 
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC).timestamp()
 SHARDING = Sharding(count=16)
@@ -62,14 +59,11 @@ class Worker:
         source: InMemoryMetricSource,
     ) -> None:
         self.lease = lease
-        self.cycle = EtlCycle(
-            source=source,
-            publisher=bus,
-            forecaster=InMemoryForecaster(),
-            metadata=MetadataJob(source, InMemoryMetadataAnalyzer(), SETTINGS),
-            telemetry=InMemoryEtlTelemetry(),
-            clock=clock,
-            settings=SETTINGS,
+        self.cycle = in_memory_cycle(
+            source,
+            clock,
+            bus,
+            SETTINGS,
             lease=lease,
             sharding=SHARDING,
             window_seconds=300,
