@@ -130,9 +130,13 @@ class Forecast:
         """Smallest value over the horizon: the median of its distribution.
 
         From a forecaster without distributions: the smallest point forecast.
+        Never above ``predicted_avg`` (a window's minimum is at most its mean;
+        a flat forecast's median and mean may differ in the last bit).
         """
         band = self.window_min
-        return band.median if band else min(p.mean for p in self.points)
+        if band is None:
+            return min(p.mean for p in self.points)
+        return min(band.median, self.predicted_avg)
 
     @property
     def predicted_max(self) -> float:
@@ -140,14 +144,19 @@ class Forecast:
 
         From a forecaster without distributions: the largest point forecast,
         which understates it (the point path is smoother than the values).
+        Never below ``predicted_avg``.
         """
         band = self.window_max
-        return band.median if band else max(p.mean for p in self.points)
+        if band is None:
+            return max(p.mean for p in self.points)
+        return max(band.median, self.predicted_avg)
 
     @property
     def predicted_avg(self) -> float:
-        """Mean value over the horizon: the mean of the point forecasts."""
-        return math.fsum(p.mean for p in self.points) / len(self.points)
+        """Mean value over the horizon: the mean of the point forecasts (kept
+        between the smallest and largest of them, which rounding can leave)."""
+        means = [p.mean for p in self.points]
+        return min(max(math.fsum(means) / len(means), min(means)), max(means))
 
 
 def with_kinds(

@@ -26,6 +26,22 @@ def dataset_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield url
 
 
+@pytest.fixture(scope="module")
+def live_dataset(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dataset.LiveDataset]:
+    """The dataset on a private Prometheus, its last samples two minutes before
+    the module starts: for tests that run the ETL on the clock. The session's
+    copy ends when the run began; a quarter of an hour later its windows are
+    emptier and its forecasts absent (a forecast needs samples within its
+    10-minute horizon)."""
+    data = dataset.build(dataset.last_sample_time())
+    folder = tmp_path_factory.mktemp("live-prometheus") / "data"
+    backfill(dataset.to_openmetrics(data), folder)
+    with private_prometheus(folder) as url:
+        yield dataset.LiveDataset(url=url, data=data)
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap address of a real Kafka broker."""

@@ -11,15 +11,16 @@ from adapters.kafka.codec import encode
 from adapters.rest.api import create_app
 from adapters.sql.result_store import sql_store
 from tests.support import factories
+from tests.support.dataset import LiveDataset
 from tests.support.etl import store_one_etl_run
 from tests.support.mariadb import private_mariadb
 
 
 @pytest.fixture(scope="module")
-def stored(dataset_prometheus: str, kafka_bootstrap: str) -> Iterator[dict[str, Any]]:
+def stored(live_dataset: LiveDataset, kafka_bootstrap: str) -> Iterator[dict[str, Any]]:
     """MariaDB holding one real ETL cycle, stored by `monitoring storage`."""
     with private_mariadb() as db:
-        messages = store_one_etl_run(dataset_prometheus, kafka_bootstrap, db.url, "api")
+        messages = store_one_etl_run(live_dataset.url, kafka_bootstrap, db.url, "api")
         with sql_store(db.url) as store:
             client = testing.TestClient(
                 create_app(store, FixedClock(factories.NOW), token=None)

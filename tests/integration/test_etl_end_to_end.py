@@ -8,20 +8,26 @@ import numpy as np
 import pytest
 
 from adapters.prometheus.client import PrometheusHttp
+from monitoring_core.series import MetricKind, SeriesKey
 from tests.support import dataset
+from tests.support.dataset import LiveDataset
 from tests.support.etl import consume_all, etl_env, run_etl
 from tests.support.prometheus import free_port
 from tests.support.schemas import validate
 
-DATA = {
-    key.id: (key, kind, samples) for key, (kind, samples) in dataset.build().items()
-}
+Data = dict[str, tuple[SeriesKey, MetricKind, dataset.Samples]]
 
 
 @pytest.fixture(scope="module")
-def published(dataset_prometheus: str, kafka_bootstrap: str) -> dict[str, Any]:
+def data(live_dataset: LiveDataset) -> Data:
+    """The backfilled series by id."""
+    return {key.id: (key, kind, s) for key, (kind, s) in live_dataset.data.items()}
+
+
+@pytest.fixture(scope="module")
+def published(live_dataset: LiveDataset, kafka_bootstrap: str) -> dict[str, Any]:
     topic = f"e2e-{free_port()}"
-    result = run_etl(etl_env(dataset_prometheus, kafka_bootstrap, topic), "--once")
+    result = run_etl(etl_env(live_dataset.url, kafka_bootstrap, topic), "--once")
     assert result.returncode == 0, result.stderr[-3000:]
     return {"messages": consume_all(kafka_bootstrap, topic), "stderr": result.stderr}
 
@@ -69,14 +75,14 @@ def _prometheus_reference(
 
 
 def test_window_stats_equal_prometheus_and_numpy(
-    published: dict[str, Any], dataset_prometheus: str
+    published: dict[str, Any], live_dataset: LiveDataset, data: Data
 ) -> None:
-    http = PrometheusHttp(dataset_prometheus, 30)
+    http = PrometheusHttp(live_dataset.url, 30)
     stats = [m for m in published["messages"] if m["type"] == "window_stats"]
-    assert {m["series"]["id"] for m in stats} == set(DATA)
+    assert {m["series"]["id"] for m in stats} == set(data)
     checked = 0
     for message in stats:
-        _, kind, samples = DATA[message["series"]["id"]]
+        _, kind, samples = data[message["series"]["id"]]
         at = datetime.fromisoformat(message["data"]["at"]).timestamp()
         for window in message["data"]["windows"]:
             if window["count"] == 0:
@@ -120,11 +126,20 @@ def test_forecasts_cover_the_next_ten_minutes(published: dict[str, Any]) -> None
         predicted = message["data"]["predicted"]
         assert predicted["avg"] == pytest.approx(sum(means) / 10)
         # The window's extremes: the medians of their distributions when the
-        # forecaster gives them (the last point's running bands), else the
-        # extremes of the point path.
+        # forecaster gives them (the last point's running bands; never past
+        # the mean: a minimum is at most the mean), else the point path's.
         last = points[-1]
-        low = last["running_min"]["median"] if last.get("running_min") else min(means)
-        high = last["running_max"]["median"] if last.get("running_max") else max(means)
+        mean = sum(means) / 10
+        low = (
+            min(last["running_min"]["median"], mean)
+            if last.get("running_min")
+            else min(means)
+        )
+        high = (
+            max(last["running_max"]["median"], mean)
+            if last.get("running_max")
+            else max(means)
+        )
         assert (predicted["min"], predicted["max"]) == pytest.approx((low, high))
         assert predicted["min"] <= predicted["avg"] <= predicted["max"]
         for band in predicted.get("intervals", {}).values():
@@ -132,9 +147,9 @@ def test_forecasts_cover_the_next_ten_minutes(published: dict[str, Any]) -> None
             assert quantiles == sorted(quantiles), band
 
 
-def test_metadata_covers_every_series(published: dict[str, Any]) -> None:
+def test_metadata_covers_every_series(published: dict[str, Any], data: Data) -> None:
     metadata = [m for m in published["messages"] if m["type"] == "metadata"]
-    assert {m["series"]["id"] for m in metadata} == set(DATA)
+    assert {m["series"]["id"] for m in metadata} == set(data)
 
 
 def test_the_run_record_and_log_line_time_every_step(published: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from monitoring_core.ports import Result
 from monitoring_core.series import SeriesKey
 from monitoring_core.windows import SeriesWindowStats
 from tests.support import factories
+from tests.support.dataset import LiveDataset
 from tests.support.etl import store_one_etl_run
 from tests.support.mariadb import PrivateMariaDb, private_mariadb
 from tests.support.prometheus import free_port
@@ -63,10 +64,10 @@ def read_back(url: str, message: dict[str, Any]) -> Result | None:
 
 
 def test_every_result_of_an_etl_run_is_stored_field_for_field(
-    dataset_prometheus: str, kafka_bootstrap: str, mariadb: PrivateMariaDb
+    live_dataset: LiveDataset, kafka_bootstrap: str, mariadb: PrivateMariaDb
 ) -> None:
     messages = store_one_etl_run(
-        dataset_prometheus, kafka_bootstrap, mariadb.url, "store"
+        live_dataset.url, kafka_bootstrap, mariadb.url, "store"
     )
     kinds = {m["type"] for m in messages}
     assert kinds == {"window_stats", "metadata", "forecast", "etl_run"}

@@ -4,12 +4,21 @@ import math
 import random
 import time
 
+import attrs
+
 from monitoring_core.series import MetricKind, SeriesKey
 
 SCRAPE = 15
 HOURS = 13
-END = (int(time.time()) // 60) * 60 - 120
-"""Last sample time: a whole minute, two minutes ago, so every window is full."""
+
+
+def last_sample_time() -> float:
+    """A whole minute, two minutes ago, so every window is full."""
+    return float((int(time.time()) // 60) * 60 - 120)
+
+
+END = last_sample_time()
+"""Last sample time of ``build()``'s series, fixed when this module is imported."""
 AT = END + 7.5
 """Evaluation time between two scrapes, so no sample sits on a window edge."""
 
@@ -36,31 +45,39 @@ def _counter(start: float, end: float, per_scrape: float, reset_at: float) -> Sa
     return out
 
 
-def build() -> dict[SeriesKey, tuple[MetricKind, Samples]]:
-    """Every series of the dataset with its kind and samples."""
-    begin = END - HOURS * 3600
+def build(end: float = END) -> dict[SeriesKey, tuple[MetricKind, Samples]]:
+    """Every series of the dataset with its kind and samples, the last at ``end``."""
+    begin = end - HOURS * 3600
     return {
         SeriesKey.of("test_gauge", {"instance": "a", "job": "t"}): (
             MetricKind.GAUGE,
-            _gauge(1, begin, END, 10.0),
+            _gauge(1, begin, end, 10.0),
         ),
         SeriesKey.of("test_gauge", {"instance": "b", "job": "t"}): (
             MetricKind.GAUGE,
-            _gauge(2, END - 2 * 3600, END, -5.0),
+            _gauge(2, end - 2 * 3600, end, -5.0),
         ),
         SeriesKey.of("test_gauge", {"instance": "c", "job": "t"}): (
             MetricKind.GAUGE,
-            _gauge(3, begin, END - 4 * 3600, 1e6),
+            _gauge(3, begin, end - 4 * 3600, 1e6),
         ),
         SeriesKey.of("test_other", {"instance": "a", "job": "t"}): (
             MetricKind.GAUGE,
-            _gauge(4, begin, END, 0.001),
+            _gauge(4, begin, end, 0.001),
         ),
         SeriesKey.of("test_requests_total", {"instance": "a", "job": "t"}): (
             MetricKind.COUNTER,
-            _counter(begin, END, 2.0, reset_at=END - 30 * 60),
+            _counter(begin, end, 2.0, reset_at=end - 30 * 60),
         ),
     }
+
+
+@attrs.frozen
+class LiveDataset:
+    """The dataset ending just before a test module started, on a Prometheus."""
+
+    url: str
+    data: dict[SeriesKey, tuple[MetricKind, Samples]]
 
 
 RATE_PER_SECOND = 2.0 / SCRAPE
