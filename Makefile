@@ -61,7 +61,7 @@ test: install chromium
 	$(SERVICES) up && \
 	eval "$$($(SERVICES) env)" && \
 	$(MAKE) --no-print-directory lint && \
-	$(BIN)/pytest tests -q -p no:cacheprovider --timeout=600
+	$(BIN)/pytest tests -q -p no:cacheprovider --timeout=600 --durations=25
 
 bench: services-up
 	eval "$$($(SERVICES) env)" && $(BIN)/python bench/etl_cycle.py
